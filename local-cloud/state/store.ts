@@ -1,0 +1,149 @@
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, openSync, closeSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/**
+ * Persists each service's state as JSON documents under the data folder.
+ *
+ * Services call `markDirty(name)` when they change something; the store writes every dirty
+ * document once per event-loop turn (many concurrent requests share one write), and the server
+ * awaits `flushed()` before it answers, so an acknowledged change survives even a SIGKILL.
+ * Writes are atomic: a temp file renamed over the old one, so a crash never leaves half a file.
+ */
+export class StateStore {
+  private readonly sources = new Map<string, () => unknown>();
+  private readonly dirty = new Set<string>();
+  private pending: Promise<void> | undefined;
+
+  /** `dir` null keeps everything in memory (used by a few unit tests). */
+  constructor(readonly dir: string | null) {
+    if (dir) mkdirSync(join(dir, 'state'), { recursive: true });
+  }
+
+  /** Reads a saved document, or undefined when there is none. */
+  load<T>(name: string): T | undefined {
+    if (!this.dir) return undefined;
+    try {
+      return JSON.parse(readFileSync(this.file(name), 'utf8')) as T;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new Error(`Cannot read local cloud state ${this.file(name)}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Names of saved documents under a folder prefix, e.g. list('sqs/queues'). */
+  list(prefix: string): string[] {
+    if (!this.dir) return [];
+    try {
+      return readdirSync(join(this.dir, 'state', prefix))
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => `${prefix}/${f.slice(0, -'.json'.length)}`);
+    } catch {
+      return [];
+    }
+  }
+
+  /** Registers how to snapshot a document; call markDirty(name) after each change. */
+  register(name: string, snapshot: () => unknown): void {
+    this.sources.set(name, snapshot);
+  }
+
+  /** Forgets a document and deletes its file (a deleted queue, say). */
+  remove(name: string): void {
+    this.sources.delete(name);
+    this.dirty.delete(name);
+    if (this.dir) rmSync(this.file(name), { force: true });
+  }
+
+  markDirty(name: string): void {
+    this.dirty.add(name);
+    void this.flushed();
+  }
+
+  /** Resolves once every change made so far is on disk. */
+  flushed(): Promise<void> {
+    if (this.dirty.size === 0) return this.pending ?? Promise.resolve();
+    this.pending ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        this.pending = undefined;
+        try {
+          this.writeDirty();
+          resolve();
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+    return this.pending;
+  }
+
+  /** Writes everything now (used on shutdown). */
+  flushSync(): void {
+    this.writeDirty();
+  }
+
+  private writeDirty(): void {
+    const names = [...this.dirty];
+    this.dirty.clear();
+    if (!this.dir) return;
+    for (const name of names) {
+      const snapshot = this.sources.get(name);
+      if (!snapshot) continue;
+      const file = this.file(name);
+      mkdirSync(dirname(file), { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify(snapshot()));
+      renameSync(tmp, file);
+    }
+  }
+
+  private file(name: string): string {
+    return join(this.dir!, 'state', `${name}.json`);
+  }
+}
+
+/**
+ * Claims the data folder for this process. Two local clouds on one folder would overwrite each
+ * other's state (and dynalite's LevelDB crashes outright), so the second one refuses to start.
+ */
+export function lockDataDir(dir: string): () => void {
+  mkdirSync(dir, { recursive: true });
+  const lockFile = join(dir, 'local-cloud.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockFile, 'wx');
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(lockFile, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(readFileSync(lockFile, 'utf8').trim());
+      if (owner && owner !== process.pid && isAlive(owner)) {
+        throw new DataDirInUseError(dir, owner);
+      }
+      rmSync(lockFile, { force: true }); // stale: its process is gone
+    }
+  }
+  throw new Error(`Could not lock ${dir}`);
+}
+
+export class DataDirInUseError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly pid: number,
+  ) {
+    super(
+      `Another local cloud (pid ${pid}) is already using ${dir}. ` +
+        `Use that one, stop it (kill ${pid}), or give this one its own folder with LOCAL_CLOUD_DATA.`,
+    );
+    this.name = 'DataDirInUseError';
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
