@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { startTestCloud, type TestCloud } from './support/cloud.ts';
+import { startTestCloud, type TestCloud } from '../support/cloud.ts';
 
 let cloud: TestCloud;
 beforeAll(async () => {

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  ListTablesCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { startTestCloud, type TestCloud } from '../support/cloud.ts';
+
+let cloud: TestCloud;
+let ddb: DynamoDBClient;
+beforeAll(async () => {
+  cloud = await startTestCloud();
+  ddb = new DynamoDBClient(cloud.clientConfig);
+});
+afterAll(() => cloud.close());
+
+const table = (name: string) => ({
+  TableName: name,
+  AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' as const }],
+  KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' as const }],
+  BillingMode: 'PAY_PER_REQUEST' as const,
+});
+
+describe('dynamodb (dynalite mounted in the local cloud)', () => {
+  it('creates a table that is ACTIVE at once, stores and reads items (SDK)', async () => {
+    const created = await ddb.send(new CreateTableCommand(table('sdk-table')));
+    expect(created.TableDescription?.TableArn).toMatch(/^arn:aws:dynamodb:us-east-1:\d{12}:table\/sdk-table$/);
+    const described = await ddb.send(new DescribeTableCommand({ TableName: 'sdk-table' }));
+    expect(described.Table?.TableStatus).toBe('ACTIVE');
+    expect(described.Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
+
+    await ddb.send(new PutItemCommand({ TableName: 'sdk-table', Item: { pk: { S: 'a' }, n: { N: '1' } } }));
+    const got = await ddb.send(new GetItemCommand({ TableName: 'sdk-table', Key: { pk: { S: 'a' } } }));
+    expect(got.Item).toEqual({ pk: { S: 'a' }, n: { N: '1' } });
+  });
+
+  it('fails a conditional put with ConditionalCheckFailedException', async () => {
+    const put = new PutItemCommand({
+      TableName: 'sdk-table',
+      Item: { pk: { S: 'a' } },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+    await expect(ddb.send(put)).rejects.toMatchObject({
+      name: 'ConditionalCheckFailedException',
+      message: 'The conditional request failed',
+    });
+  });
+
+  it('names a missing table the AWS way', async () => {
+    await expect(ddb.send(new DeleteTableCommand({ TableName: 'nope' }))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+      $metadata: { httpStatusCode: 400 },
+    });
+  });
+
+  it('create-table and list-tables (aws CLI)', async () => {
+    const created = await cloud.aws(
+      'dynamodb',
+      'create-table',
+      '--table-name',
+      'cli-table',
+      '--attribute-definitions',
+      'AttributeName=pk,AttributeType=S',
+      '--key-schema',
+      'AttributeName=pk,KeyType=HASH',
+      '--billing-mode',
+      'PAY_PER_REQUEST',
+    );
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.json.TableDescription.TableName).toBe('cli-table');
+    const listed = await cloud.aws('dynamodb', 'list-tables');
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.json.TableNames).toEqual(expect.arrayContaining(['cli-table', 'sdk-table']));
+    const sdkList = await ddb.send(new ListTablesCommand({}));
+    expect(sdkList.TableNames).toEqual(expect.arrayContaining(['cli-table', 'sdk-table']));
+  });
+});
