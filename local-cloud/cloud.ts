@@ -2,8 +2,14 @@ import { EventEmitter } from 'node:events';
 import { StateStore } from './state/store.ts';
 import type { CallContext, Caller } from './core/context.ts';
 import { IamBackend } from './iam/backend.ts';
+import { authorizeCall } from './core/authorize.ts';
+import type { ContextValue } from './iam/policy/index.ts';
 import { SqsBackend } from './sqs/backend.ts';
 import { DynamoDbService } from './dynamodb/index.ts';
+import { ApigatewayBackend } from './apigateway/backend.ts';
+import { LambdaBackend } from './lambda/backend.ts';
+import { LogsBackend } from './logs/backend.ts';
+import { SessionIssuer, roleNameOf } from './sts/sessions.ts';
 
 export const ACCOUNT_ID = '000000000000';
 
@@ -40,6 +46,11 @@ export class Cloud {
   readonly iam: IamBackend;
   readonly sqs: SqsBackend;
   readonly dynamodb: DynamoDbService;
+  readonly apigateway: ApigatewayBackend;
+  readonly logs: LogsBackend;
+  readonly lambda: LambdaBackend;
+  /** Role-session credentials the cloud issued (Lambda's execution roles). */
+  readonly sessions = new SessionIssuer();
 
   constructor(options: CloudOptions) {
     this.region = options.region;
@@ -47,10 +58,28 @@ export class Cloud {
     this.iam = new IamBackend(this);
     this.sqs = new SqsBackend(this);
     this.dynamodb = new DynamoDbService(options.dataDir);
+    this.apigateway = new ApigatewayBackend(this);
+    this.logs = new LogsBackend(this);
+    this.lambda = new LambdaBackend(this);
   }
 
-  /** The learner's own credentials (anything the cloud did not issue) are the account's admin. */
+  /**
+   * Credentials the cloud issued (a function's execution role) are that role's session:
+   * arn:aws:sts::ACCOUNT:assumed-role/ROLE/FUNCTION. The learner's own credentials (anything
+   * the cloud did not issue) are the account's admin.
+   */
   identify(accessKeyId: string): Caller {
+    const session = this.sessions.find(accessKeyId);
+    if (session) {
+      const roleId = this.iam.roleByArn(session.roleArn)?.id ?? 'AROAUNKNOWNROLE00000';
+      return {
+        kind: 'role',
+        arn: `arn:aws:sts::${this.accountId}:assumed-role/${roleNameOf(session.roleArn)}/${session.sessionName}`,
+        userId: `${roleId}:${session.sessionName}`,
+        accessKeyId,
+        roleArn: session.roleArn,
+      };
+    }
     return {
       kind: 'admin',
       arn: `arn:aws:iam::${this.accountId}:root`,
@@ -62,13 +91,10 @@ export class Cloud {
   /**
    * Decides whether the caller may perform `action` (e.g. "sqs:SendMessage") on `resource` (an ARN).
    * Services call this on every operation; it throws the service's own AccessDenied error.
-   * The learner's admin credentials always pass; function roles are evaluated against their
-   * policies once Lambda issues role credentials.
+   * The learner's admin credentials always pass; function roles are evaluated against their policies.
    */
-  authorize(ctx: CallContext, action: string, resource: string): void {
-    if (ctx.caller.kind === 'admin') return;
-    void action;
-    void resource;
+  authorize(ctx: CallContext, action: string, resource: string, context?: Record<string, ContextValue | undefined>): void {
+    authorizeCall(this, ctx, action, resource, context);
   }
 
   log(event: Omit<CloudEvent, 'time'>): void {
@@ -76,6 +102,8 @@ export class Cloud {
   }
 
   async close(): Promise<void> {
+    await this.lambda.close();
+    this.logs.close();
     this.sqs.close();
     this.store.flushSync();
     await this.dynamodb.close();

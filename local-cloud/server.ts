@@ -13,6 +13,10 @@ import { iamQuery } from './iam/query.ts';
 import { sqsJson } from './sqs/json.ts';
 import { sqsQuery } from './sqs/query.ts';
 import { DynamoDbService } from './dynamodb/index.ts';
+import { apigatewayRest } from './apigateway/rest.ts';
+import { lambdaRest } from './lambda/rest.ts';
+import { logsJson } from './logs/json.ts';
+import { ExecuteApi, isExecuteApiPath } from './apigateway/execute-api.ts';
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
@@ -38,14 +42,18 @@ interface Protocols {
   /** By X-Amz-Target prefix. */
   json: Record<string, JsonService>;
   rest: RestService[];
+  /** API Gateway's data plane: calls to deployed REST APIs. */
+  executeApi: ExecuteApi;
 }
 
 function protocolsFor(cloud: Cloud): Protocols {
   const sqsJsonService = sqsJson(cloud);
+  const logsJsonService = logsJson(cloud);
   return {
     query: { sts: stsQuery, iam: iamQuery(cloud), sqs: sqsQuery(cloud) },
-    json: { [sqsJsonService.targetPrefix]: sqsJsonService },
-    rest: [],
+    json: { [sqsJsonService.targetPrefix]: sqsJsonService, [logsJsonService.targetPrefix]: logsJsonService },
+    rest: [apigatewayRest(cloud.apigateway), lambdaRest(cloud)],
+    executeApi: new ExecuteApi(cloud),
   };
 }
 
@@ -133,6 +141,9 @@ async function handle(cloud: Cloud, protocols: Protocols, req: IncomingMessage, 
   const url = new URL(req.url ?? '/', 'http://local');
   const target = header(req, 'x-amz-target');
 
+  // Calls to a deployed API come first: they are unsigned and may carry any body or headers,
+  // and their path shares the /restapis/{id}/ prefix with the control plane.
+  if (isExecuteApiPath(url.pathname)) return protocols.executeApi.handle(req, res);
   if (DynamoDbService.accepts(target)) {
     res.on('finish', () =>
       cloud.log({ service: 'dynamodb', action: target!.split('.')[1] ?? '?', status: res.statusCode, ms: elapsed(started) }),
@@ -146,6 +157,7 @@ async function handle(cloud: Cloud, protocols: Protocols, req: IncomingMessage, 
 
   const requestId = randomUUID();
   const scope = parseCredentialScope(header(req, 'authorization'));
+  let hangUp: AbortSignal | undefined;
   const ctx: CallContext = {
     requestId,
     region: cloud.region,
@@ -154,6 +166,10 @@ async function handle(cloud: Cloud, protocols: Protocols, req: IncomingMessage, 
     action: 'unknown',
     caller: cloud.identify(scope?.accessKeyId ?? 'anonymous'),
     cloud,
+    // Made on first use: only long polls need it.
+    get signal() {
+      return (hangUp ??= hangUpSignal(res));
+    },
   };
   const record = (status: number, error?: AwsError) =>
     cloud.log({
@@ -254,6 +270,15 @@ function guessQueryService(protocols: Protocols, action: string, ctx: CallContex
     }
   }
   return undefined;
+}
+
+/** Aborts when the connection closes before the response is complete (the client gave up). */
+function hangUpSignal(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -21,6 +21,8 @@ export interface CallContext {
   action: string;
   caller: Caller;
   cloud: Cloud;
+  /** Aborted when the client hangs up before the answer (ends long polls without taking messages). */
+  signal?: AbortSignal;
 }
 
 /** Credential scope of a SigV4 Authorization header: access key, region, service. */

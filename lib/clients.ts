@@ -1,0 +1,25 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { STSClient } from '@aws-sdk/client-sts';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { resolveTarget } from './config.ts';
+
+// Step 0 and its check report an old Node.js once, with what to do; the SDK would repeat its
+// own warning on every command.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/**
+ * One small factory per client, all aimed at the current target (see config.ts). Each call
+ * builds a fresh client from the environment as it is now.
+ */
+export function clientConfig() {
+  const target = resolveTarget();
+  return {
+    region: target.region,
+    ...(target.endpoint ? { endpoint: target.endpoint } : {}),
+    ...(target.credentials ? { credentials: target.credentials } : {}),
+  };
+}
+
+export const sqsClient = () => new SQSClient(clientConfig());
+export const stsClient = () => new STSClient(clientConfig());
+export const lambdaClient = () => new LambdaClient(clientConfig());

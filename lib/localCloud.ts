@@ -1,0 +1,112 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { displayPath, repoRoot, resolveTarget, type Target } from './config.ts';
+import { WorkbookError } from './errors.ts';
+import { cmd, detail, ok, withSpinner } from './output.ts';
+import { waitFor } from './wait.ts';
+
+/** What GET /_localcloud/health answers when the embedded cloud is up. */
+export interface LocalCloudHealth {
+  status: 'ready';
+  pid: number;
+  region: string;
+}
+
+type Probe = { state: 'ready'; health: LocalCloudHealth } | { state: 'down' } | { state: 'other'; status: number };
+
+/** Asks the port whether the workbook's local cloud answers there. */
+export async function probeLocalCloud(url: string, timeoutMs = 1000): Promise<Probe> {
+  try {
+    const res = await fetch(`${url}/_localcloud/health`, { signal: AbortSignal.timeout(timeoutMs) });
+    const body = (await res.json().catch(() => undefined)) as Partial<LocalCloudHealth> | undefined;
+    if (res.ok && body?.status === 'ready') return { state: 'ready', health: body as LocalCloudHealth };
+    return { state: 'other', status: res.status };
+  } catch {
+    return { state: 'down' };
+  }
+}
+
+/**
+ * Makes sure the target answers before a step or check starts. For the local cloud that means
+ * starting it in the background when nothing runs on its port; for an explicit endpoint
+ * (LocalStack) it means saying so when nothing answers there. Real AWS always answers.
+ */
+export async function ensureTargetAnswers(target: Target = resolveTarget()): Promise<void> {
+  if (target.kind === 'aws') return;
+  if (target.kind === 'endpoint') {
+    try {
+      await fetch(target.endpoint!, { signal: AbortSignal.timeout(3000) });
+    } catch {
+      throw new WorkbookError(
+        `Nothing answers at ${target.endpoint} (AWS_ENDPOINT_URL).`,
+        'Start the emulator you pointed it at (e.g. LocalStack), or remove AWS_ENDPOINT_URL from .env to use the embedded local cloud.',
+      );
+    }
+    return;
+  }
+  const url = target.endpoint!;
+  const probe = await probeLocalCloud(url);
+  if (probe.state === 'ready') return;
+  if (probe.state === 'other') {
+    throw new WorkbookError(
+      `Port ${target.localCloud!.port} answers, but not as the workbook's local cloud (HTTP ${probe.status}); LocalStack, perhaps.`,
+      `To use what runs there, set AWS_ENDPOINT_URL=${url} in .env. To use the embedded local cloud, give it a free port: LOCAL_CLOUD_PORT=4567 in .env.`,
+    );
+  }
+  await startLocalCloudInBackground(target);
+}
+
+/** `node --import tsx local-cloud/main.ts --quiet`, detached: it outlives this script. */
+async function startLocalCloudInBackground(target: Target): Promise<void> {
+  const { port, dataDir } = target.localCloud!;
+  const url = target.endpoint!;
+  const startedAt = performance.now();
+  // Next to its data: .workbook/local-cloud.log for the default .workbook/local-cloud.
+  const logFile = `${dataDir}.log`;
+  mkdirSync(dirname(logFile), { recursive: true });
+  const log = openSync(logFile, 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'local-cloud', 'main.ts'), '--quiet'], {
+    cwd: repoRoot,
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: { ...process.env, LOCAL_CLOUD_PORT: String(port), LOCAL_CLOUD_DATA: dataDir, AWS_REGION: target.region },
+  });
+  closeSync(log);
+  let exited: number | null | undefined;
+  child.on('exit', (code) => (exited = code));
+  child.on('error', () => (exited = -1));
+  child.unref();
+
+  const startYourself =
+    `Start it yourself in another terminal with ${cmd('npm run local')} and keep it running, then run this command again.` +
+    ` (Its log so far: ${displayPath(logFile)})`;
+  const health = await withSpinner(`Starting the local cloud at ${url}…`, () =>
+    waitFor(
+      'the local cloud to answer',
+      async () => {
+        if (exited !== undefined) {
+          throw new WorkbookError(
+            `The local cloud did not start (it exited with code ${exited}):\n${tail(logFile, 6)}`,
+            startYourself,
+          );
+        }
+        const probe = await probeLocalCloud(url, 500);
+        return probe.state === 'ready' ? probe.health : undefined;
+      },
+      { deadlineMs: 20_000, initialDelayMs: 50, maxDelayMs: 250, hint: startYourself },
+    ),
+  );
+  const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
+  ok(`Started the local cloud in the background at ${url} (pid ${health.pid}, ready in ${seconds} s).`);
+  detail(`It keeps running for the next steps; its data is in ${displayPath(dataDir)}, its log in ${displayPath(logFile)}.`);
+  detail(`Stop it: kill ${health.pid} (state is kept). Watch calls live: stop it, then run npm run local in another terminal.`);
+}
+
+function tail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).map((l) => `    ${l}`).join('\n');
+  } catch {
+    return '    (no log)';
+  }
+}

@@ -1,0 +1,653 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Cloud } from '../cloud.ts';
+import type { EvaluationResult } from '../iam/policy/index.ts';
+import { CodeStore } from './code.ts';
+import { lambdaErrors } from './errors.ts';
+import { lastModifiedNow, runtimeVersionArn, toConfiguration, type FunctionRecord } from './model.ts';
+import { evaluateServiceInvoke, permissionStatement, policyDocument, type PermissionInput } from './policy.ts';
+import { buildRuntime, type RuntimeFiles } from './runtime/build.ts';
+import { FunctionPool } from './runtime/pool.ts';
+import { logTail } from './runtime/report.ts';
+import type { InvocationResult, RuntimeHost } from './runtime/sandbox.ts';
+import {
+  checkArchitectures,
+  checkDescription,
+  checkEnvironment,
+  checkFunctionName,
+  checkHandler,
+  checkRange,
+  checkRoleArn,
+  checkRuntime,
+  checkTracingMode,
+} from './validate.ts';
+
+export type InvocationType = 'RequestResponse' | 'Event' | 'DryRun';
+
+export interface InvokeOptions {
+  invocationType?: InvocationType;
+  logType?: 'None' | 'Tail';
+  qualifier?: string;
+  /** Decoded X-Amz-Client-Context (JSON text). */
+  clientContext?: string;
+  /**
+   * A service invoking on its own (apigateway.amazonaws.com, sns.amazonaws.com…): the function's
+   * resource policy must allow it, with these aws:SourceArn / aws:SourceAccount.
+   */
+  principal?: string;
+  sourceArn?: string;
+  sourceAccount?: string;
+  /** Defaults to a fresh UUID; the Invoke API passes its own request id. */
+  requestId?: string;
+}
+
+export interface InvokeOutput {
+  statusCode: 200 | 202 | 204;
+  requestId: string;
+  payload: Buffer;
+  functionError?: 'Unhandled';
+  /** Base64 of the last 4 KB of the invocation's log (LogType Tail, RequestResponse only). */
+  logResult?: string;
+  executedVersion?: string;
+  /** Pid of the worker that ran it (for tests and the live log). */
+  workerPid?: number;
+}
+
+export interface CreateFunctionInput {
+  FunctionName?: unknown;
+  Runtime?: unknown;
+  Role?: unknown;
+  Handler?: unknown;
+  Code?: { ZipFile?: string; S3Bucket?: string; S3Key?: string; ImageUri?: string };
+  Description?: unknown;
+  Timeout?: unknown;
+  MemorySize?: unknown;
+  Environment?: unknown;
+  Architectures?: unknown;
+  TracingConfig?: unknown;
+  EphemeralStorage?: { Size?: unknown };
+  DeadLetterConfig?: { TargetArn?: string };
+  LoggingConfig?: { LogFormat?: string; LogGroup?: string };
+  Tags?: Record<string, string>;
+  Publish?: boolean;
+  PackageType?: string;
+}
+
+const SYNC_PAYLOAD_LIMIT = 6_291_456;
+const ASYNC_PAYLOAD_LIMIT = 1_048_576;
+
+/**
+ * Lambda: functions ($LATEST only), their code, resource policies, tags, and invocations run by
+ * the worker runtime (runtime/). State transitions are real but quick: a function is Pending
+ * until its code is unpacked, an update InProgress until the old workers are retired. Reads wait
+ * for a transition in flight, so waiters (and scripts that forget them) see the settled state.
+ */
+export class LambdaBackend {
+  private readonly functions = new Map<string, FunctionRecord>();
+  private readonly transitions = new Map<string, Promise<void>>();
+  private readonly pools = new Map<string, FunctionPool>();
+  /** Pools an update or a delete retired, still finishing their work. */
+  private readonly retiring = new Set<FunctionPool>();
+  private readonly background = new Set<Promise<unknown>>();
+  private readonly code: CodeStore;
+  private readonly root: string;
+  private readonly ownsRoot: boolean;
+  private runtimeFiles: Promise<RuntimeFiles> | undefined;
+  private readonly notedRuntimes = new Set<string>();
+  private closing = false;
+  /** Fault switch: the next N role checks fail as if IAM had not yet propagated a new role. */
+  private roleNotYetAssumable = 0;
+
+  constructor(readonly cloud: Cloud) {
+    this.ownsRoot = cloud.store.dir === null;
+    this.root = cloud.store.dir ? join(cloud.store.dir, 'lambda') : mkdtempSync(join(tmpdir(), 'local-cloud-lambda-'));
+    this.code = new CodeStore(this.root);
+    this.load();
+  }
+
+  // ---- control plane ----
+
+  createFunction(input: CreateFunctionInput): Record<string, unknown> {
+    const name = this.nameForCreate(input.FunctionName);
+    const role = checkRoleArn(input.Role);
+    const runtime = checkRuntime(input.Runtime);
+    const timeout = input.Timeout === undefined ? 3 : checkRange(input.Timeout, 'timeout', 1, 900);
+    const memorySize = input.MemorySize === undefined ? 128 : checkRange(input.MemorySize, 'memorySize', 128, 10240);
+    const ephemeral =
+      input.EphemeralStorage?.Size === undefined ? 512 : checkRange(input.EphemeralStorage.Size, 'ephemeralStorage.size', 512, 10240);
+    const architectures = checkArchitectures(input.Architectures);
+    const description = checkDescription(input.Description);
+    const tracingMode = checkTracingMode(input.TracingConfig) ?? 'PassThrough';
+    const environment = checkEnvironment(input.Environment);
+    if (input.PackageType !== undefined && input.PackageType !== 'Zip') {
+      throw lambdaErrors.invalidParameter('The local cloud runs .zip file packages only (PackageType Zip).');
+    }
+    const handler = checkHandler(input.Handler);
+    if (this.functions.has(name)) throw lambdaErrors.functionExists(name);
+    this.checkRoleAssumable(role);
+    const zip = this.zipFrom(input.Code);
+    const { digest, files } = this.code.inspect(zip);
+
+    const fn: FunctionRecord = {
+      name,
+      arn: this.functionArn(name),
+      runtime,
+      role,
+      handler,
+      description,
+      timeout,
+      memorySize,
+      environment,
+      architectures,
+      ephemeralStorageSize: ephemeral,
+      tracingMode,
+      logFormat: input.LoggingConfig?.LogFormat === 'JSON' ? 'JSON' : 'Text',
+      logGroup: input.LoggingConfig?.LogGroup ?? `/aws/lambda/${name}`,
+      deadLetterTargetArn: input.DeadLetterConfig?.TargetArn,
+      codeSha256: digest.sha256,
+      codeSize: digest.size,
+      codeHash: digest.hash,
+      lastModified: lastModifiedNow(),
+      revisionId: randomUUID(),
+      state: 'Pending',
+      stateReason: 'The function is being created.',
+      stateReasonCode: 'Creating',
+      tags: { ...(input.Tags ?? {}) },
+      policy: [],
+    };
+    this.code.save(name, digest.hash, zip);
+    this.functions.set(name, fn);
+    this.register(fn);
+    this.persist(fn);
+    const response = toConfiguration(fn, this.cloud.region);
+    this.transition(fn, this.code.unpack(name, digest.hash, files).then(() => this.activate(fn)));
+    return response;
+  }
+
+  async getFunction(ref: string, qualifier?: string): Promise<Record<string, unknown>> {
+    const fn = await this.settledFunction(ref, qualifier);
+    return {
+      Configuration: toConfiguration(fn, this.cloud.region),
+      Code: { RepositoryType: 'S3', Location: this.codeLocation(fn) },
+      ...(Object.keys(fn.tags).length ? { Tags: { ...fn.tags } } : {}),
+    };
+  }
+
+  async getFunctionConfiguration(ref: string, qualifier?: string): Promise<Record<string, unknown>> {
+    return toConfiguration(await this.settledFunction(ref, qualifier), this.cloud.region);
+  }
+
+  listFunctions(marker: string | undefined, maxItems: number | undefined): Record<string, unknown> {
+    const all = [...this.functions.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const limit = maxItems === undefined ? 50 : checkRange(maxItems, 'maxItems', 1, 10000);
+    const start = marker ? all.findIndex((fn) => fn.name > decodeMarker(marker)) : 0;
+    const page = start === -1 ? [] : all.slice(start, start + limit);
+    const more = start !== -1 && start + limit < all.length;
+    return {
+      Functions: page.map((fn) => toConfiguration(fn, this.cloud.region, false)),
+      ...(more ? { NextMarker: encodeMarker(page[page.length - 1].name) } : {}),
+    };
+  }
+
+  async updateFunctionCode(
+    ref: string,
+    input: { ZipFile?: string; S3Bucket?: string; S3Key?: string; ImageUri?: string; DryRun?: boolean; RevisionId?: string },
+  ): Promise<Record<string, unknown>> {
+    const fn = await this.settledFunction(ref);
+    this.checkRevision(fn, input.RevisionId);
+    const zip = this.zipFrom(input);
+    const { digest, files } = this.code.inspect(zip);
+    if (input.DryRun) return toConfiguration(fn, this.cloud.region);
+    this.code.save(fn.name, digest.hash, zip);
+    Object.assign(fn, { codeSha256: digest.sha256, codeSize: digest.size, codeHash: digest.hash });
+    this.beginUpdate(fn);
+    const response = toConfiguration(fn, this.cloud.region);
+    const retired = this.retirePool(fn.name);
+    this.transition(
+      fn,
+      this.code.unpack(fn.name, digest.hash, files).then(() => {
+        this.finishUpdate(fn);
+        void retired.then(() => this.code.prune(fn.name, [this.functions.get(fn.name)?.codeHash ?? digest.hash]));
+      }),
+    );
+    return response;
+  }
+
+  async updateFunctionConfiguration(ref: string, input: Record<string, any>): Promise<Record<string, unknown>> {
+    const fn = await this.settledFunction(ref);
+    this.checkRevision(fn, input.RevisionId);
+    const changes: Partial<FunctionRecord> = {};
+    if (input.Role !== undefined) {
+      changes.role = checkRoleArn(input.Role);
+      if (changes.role !== fn.role) this.checkRoleAssumable(changes.role);
+    }
+    if (input.Runtime !== undefined) changes.runtime = checkRuntime(input.Runtime);
+    if (input.Handler !== undefined) changes.handler = checkHandler(input.Handler);
+    if (input.Description !== undefined) changes.description = checkDescription(input.Description);
+    if (input.Timeout !== undefined) changes.timeout = checkRange(input.Timeout, 'timeout', 1, 900);
+    if (input.MemorySize !== undefined) changes.memorySize = checkRange(input.MemorySize, 'memorySize', 128, 10240);
+    if (input.Environment !== undefined) changes.environment = checkEnvironment(input.Environment) ?? {};
+    if (input.TracingConfig !== undefined) changes.tracingMode = checkTracingMode(input.TracingConfig) ?? fn.tracingMode;
+    if (input.EphemeralStorage?.Size !== undefined) {
+      changes.ephemeralStorageSize = checkRange(input.EphemeralStorage.Size, 'ephemeralStorage.size', 512, 10240);
+    }
+    if (input.DeadLetterConfig !== undefined) changes.deadLetterTargetArn = input.DeadLetterConfig?.TargetArn || undefined;
+    if (input.LoggingConfig?.LogGroup !== undefined) changes.logGroup = String(input.LoggingConfig.LogGroup);
+    if (input.LoggingConfig?.LogFormat !== undefined) changes.logFormat = input.LoggingConfig.LogFormat === 'JSON' ? 'JSON' : 'Text';
+    Object.assign(fn, changes);
+    this.beginUpdate(fn);
+    const response = toConfiguration(fn, this.cloud.region);
+    // The old workers finish what they run and end; the next invocation starts with the new configuration.
+    void this.retirePool(fn.name);
+    this.transition(fn, new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.finishUpdate(fn)));
+    return response;
+  }
+
+  async deleteFunction(ref: string, qualifier?: string): Promise<void> {
+    const { name, qualifier: inRef } = this.parseRef(ref);
+    const q = qualifier ?? inRef;
+    if (q === '$LATEST') throw lambdaErrors.invalidParameter('$LATEST version cannot be deleted without deleting the function.');
+    const fn = await this.settledFunction(ref, qualifier);
+    this.functions.delete(name);
+    this.cloud.store.remove(docName(fn.name));
+    // Invocations in flight finish; then the code goes (unless a new function took the name meanwhile).
+    void this.retirePool(name).then(() => {
+      const successor = this.functions.get(name);
+      if (successor) this.code.prune(name, [successor.codeHash]);
+      else this.code.remove(name);
+    });
+  }
+
+  async addPermission(ref: string, input: PermissionInput & { Qualifier?: string; RevisionId?: string }): Promise<string> {
+    const fn = await this.settledFunction(ref, input.Qualifier);
+    this.checkRevision(fn, input.RevisionId);
+    const resource = input.Qualifier ? `${fn.arn}:${input.Qualifier}` : fn.arn;
+    const statement = permissionStatement(input, resource);
+    if (fn.policy.some((s) => s.Sid === input.StatementId)) throw lambdaErrors.statementExists(input.StatementId);
+    fn.policy.push(statement);
+    fn.revisionId = randomUUID();
+    this.persist(fn);
+    return JSON.stringify(statement);
+  }
+
+  async removePermission(ref: string, statementId: string, revisionId?: string): Promise<void> {
+    const fn = await this.settledFunction(ref);
+    this.checkRevision(fn, revisionId);
+    if (fn.policy.length === 0) throw lambdaErrors.noPolicy();
+    const index = fn.policy.findIndex((s) => s.Sid === statementId);
+    if (index === -1) throw lambdaErrors.statementNotFound(statementId);
+    fn.policy.splice(index, 1);
+    fn.revisionId = randomUUID();
+    this.persist(fn);
+  }
+
+  async getPolicy(ref: string, qualifier?: string): Promise<{ Policy: string; RevisionId: string }> {
+    const fn = await this.settledFunction(ref, qualifier);
+    if (fn.policy.length === 0) throw lambdaErrors.resourceNotFound();
+    return { Policy: policyDocument(fn.policy), RevisionId: fn.revisionId };
+  }
+
+  tagResource(arn: string, tags: Record<string, string>): void {
+    const fn = this.byArn(arn);
+    Object.assign(fn.tags, tags);
+    this.persist(fn);
+  }
+
+  untagResource(arn: string, keys: string[]): void {
+    const fn = this.byArn(arn);
+    for (const key of keys) delete fn.tags[key];
+    this.persist(fn);
+  }
+
+  listTags(arn: string): Record<string, string> {
+    return { ...this.byArn(arn).tags };
+  }
+
+  /** The ARN a reference (name, partial or full ARN) names, for authorization before the function is looked up. */
+  arnOf(ref: string): string {
+    return this.functionArn(this.parseRef(ref).name);
+  }
+
+  /** The uploaded zip, for Code.Location. */
+  codeZip(name: string, hash: string): Buffer | undefined {
+    const fn = this.functions.get(name);
+    return fn && fn.codeHash === hash ? this.code.zip(name, hash) : undefined;
+  }
+
+  // ---- invocation: the API's Invoke and the hook other services use ----
+
+  /**
+   * Invokes a function. RequestResponse waits for the result; Event queues it and answers 202;
+   * DryRun only checks (204). With `principal` (a service such as apigateway.amazonaws.com),
+   * the function's resource policy must allow the call: otherwise AccessDeniedException.
+   * A missing function is ResourceNotFoundException ("Function not found: ARN:$LATEST").
+   */
+  async invoke(ref: string, payload: unknown, options: InvokeOptions = {}): Promise<InvokeOutput> {
+    const requestId = options.requestId ?? randomUUID();
+    const { name, qualifier: inRef } = this.parseRef(ref);
+    const qualifier = options.qualifier ?? inRef ?? '$LATEST';
+    const fn = this.functions.get(name);
+    if (!fn || qualifier !== '$LATEST') throw lambdaErrors.functionNotFound(`${this.functionArn(name)}:${qualifier}`);
+    await this.transitions.get(name);
+
+    if (options.principal) {
+      const decision = this.evaluateInvoke(name, options.principal, options.sourceArn, options.sourceAccount);
+      if (decision.decision !== 'Allow') throw lambdaErrors.accessDenied(options.principal, fn.arn);
+    }
+
+    const event = eventText(payload);
+    const type = options.invocationType ?? 'RequestResponse';
+    if (!['RequestResponse', 'Event', 'DryRun'].includes(type)) {
+      throw lambdaErrors.validation(type, 'invocationType', 'Member must satisfy enum value set: [Event, RequestResponse, DryRun]');
+    }
+    const limit = type === 'Event' ? ASYNC_PAYLOAD_LIMIT : SYNC_PAYLOAD_LIMIT;
+    if (Buffer.byteLength(event) > limit) throw lambdaErrors.requestTooLarge(limit);
+    if (type === 'DryRun') return { statusCode: 204, requestId, payload: Buffer.alloc(0) };
+
+    const run = this.pool(fn).invoke({ requestId, event, clientContext: options.clientContext });
+    if (type === 'Event') {
+      const task = run.then(
+        (result) => {
+          if (result.functionError) {
+            this.cloud.log({ service: 'lambda', action: 'Invoke', detail: `${name} (Event) failed`, error: errorSummary(result) });
+          }
+        },
+        (err: Error) => this.cloud.log({ service: 'lambda', action: 'Invoke', detail: `${name} (Event)`, error: err.message }),
+      );
+      this.background.add(task);
+      void task.finally(() => this.background.delete(task));
+      return { statusCode: 202, requestId, payload: Buffer.alloc(0) };
+    }
+    const result = await run;
+    return {
+      statusCode: 200,
+      requestId,
+      payload: Buffer.from(result.payload),
+      functionError: result.functionError,
+      logResult: options.logType === 'Tail' ? logTail(result.logLines) : undefined,
+      executedVersion: '$LATEST',
+      workerPid: result.workerPid,
+    };
+  }
+
+  /**
+   * Evaluates the function's resource policy for a service principal (and the request's SourceArn
+   * and SourceAccount) with IAM's evaluator: the check API Gateway, SNS and event sources face.
+   */
+  evaluateInvoke(ref: string, principal: string, sourceArn?: string, sourceAccount?: string): EvaluationResult {
+    const fn = this.functionByRef(ref);
+    return evaluateServiceInvoke(fn.policy, { service: principal, functionArn: fn.arn, sourceArn, sourceAccount });
+  }
+
+  /** Worker pids of a function (tests use this to prove reuse and cleanup). */
+  workerPids(name: string): number[] {
+    return this.pools.get(name)?.pids ?? [];
+  }
+
+  /** Fault switch for tests of retry logic: the next `count` role checks fail like a role IAM has not propagated yet. */
+  failRoleChecks(count: number): void {
+    this.roleNotYetAssumable = Math.max(0, Math.floor(count));
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all([...this.pools.values(), ...this.retiring].map((pool) => pool.close()));
+    this.pools.clear();
+    await Promise.allSettled([...this.background]);
+    if (this.ownsRoot) rmSync(this.root, { recursive: true, force: true });
+  }
+
+  // ---- internals ----
+
+  private pool(fn: FunctionRecord): FunctionPool {
+    let pool = this.pools.get(fn.name);
+    if (!pool) {
+      if (this.closing) throw new Error('The local cloud is shutting down.');
+      this.noteRuntime(fn.runtime);
+      pool = new FunctionPool(
+        {
+          name: fn.name,
+          arn: fn.arn,
+          runtime: fn.runtime,
+          runtimeVersionArn: runtimeVersionArn(fn.runtime, this.cloud.region),
+          handler: fn.handler,
+          timeout: fn.timeout,
+          memorySize: fn.memorySize,
+          role: fn.role,
+          environment: fn.environment ? { ...fn.environment } : undefined,
+          logGroup: fn.logGroup,
+          taskRoot: this.code.taskRoot(fn.name, fn.codeHash),
+        },
+        this.runtimeHost(),
+      );
+      this.pools.set(fn.name, pool);
+    }
+    return pool;
+  }
+
+  private retirePool(name: string): Promise<void> {
+    const pool = this.pools.get(name);
+    if (!pool) return Promise.resolve();
+    this.pools.delete(name);
+    this.retiring.add(pool);
+    return pool.retire().finally(() => this.retiring.delete(pool));
+  }
+
+  private runtimeHost(): RuntimeHost {
+    const cloud = this.cloud;
+    return {
+      region: cloud.region,
+      files: () => (this.runtimeFiles ??= buildRuntime(join(this.root, 'runtime'))),
+      endpointUrl: () => cloud.baseUrl,
+      issueSession: (roleArn, sessionName) => cloud.sessions.issue(roleArn, sessionName),
+      revokeSession: (accessKeyId) => cloud.sessions.revoke(accessKeyId),
+      writeLog: (group, stream, message, timestamp) => {
+        if (this.roleMayWriteLogs()) cloud.logs.appendLambda(group, stream, [{ timestamp, message }]);
+      },
+    };
+  }
+
+  /**
+   * Lambda writes a function's logs with its execution role's permissions (logs:CreateLogGroup,
+   * CreateLogStream, PutLogEvents). Until IAM enforcement covers the runtime, logs are always written.
+   */
+  private roleMayWriteLogs(): boolean {
+    return true;
+  }
+
+  /** The local Node runs every nodejs runtime; say so once when it is older than the runtime asks. */
+  private noteRuntime(runtime: string): void {
+    if (this.notedRuntimes.has(runtime)) return;
+    this.notedRuntimes.add(runtime);
+    const wanted = Number(/^nodejs(\d+)\.x$/.exec(runtime)?.[1]);
+    const local = Number(process.versions.node.split('.')[0]);
+    if (wanted > local) {
+      this.cloud.log({
+        service: 'lambda',
+        action: 'Runtime',
+        detail:
+          `${runtime} functions run on the local Node ${process.versions.node}, which is older than the runtime: ` +
+          `code that needs Node ${wanted} features will fail here (install Node ${wanted}+ to match AWS).`,
+      });
+    }
+  }
+
+  private checkRoleAssumable(role: string): void {
+    if (this.roleNotYetAssumable > 0) {
+      this.roleNotYetAssumable--;
+      throw lambdaErrors.roleCannotBeAssumed();
+    }
+    if (!this.cloud.iam.roleTrusts(role, 'lambda.amazonaws.com')) throw lambdaErrors.roleCannotBeAssumed();
+  }
+
+  private zipFrom(code: { ZipFile?: string; S3Bucket?: string; S3Key?: string; ImageUri?: string } | undefined): Buffer {
+    if (code?.S3Bucket || code?.S3Key || code?.ImageUri) {
+      throw lambdaErrors.invalidParameter('The local cloud takes function code as a ZipFile only (no S3 location or image).');
+    }
+    if (!code?.ZipFile) throw lambdaErrors.noCode();
+    return Buffer.from(code.ZipFile, 'base64');
+  }
+
+  private beginUpdate(fn: FunctionRecord): void {
+    fn.lastModified = lastModifiedNow();
+    fn.revisionId = randomUUID();
+    // AWS words an update's reason this way too.
+    fn.lastUpdateStatus = 'InProgress';
+    fn.lastUpdateStatusReason = 'The function is being created.';
+    fn.lastUpdateStatusReasonCode = 'Creating';
+    this.persist(fn);
+  }
+
+  private finishUpdate(fn: FunctionRecord): void {
+    fn.lastUpdateStatus = 'Successful';
+    fn.lastUpdateStatusReason = undefined;
+    fn.lastUpdateStatusReasonCode = undefined;
+    this.persist(fn);
+  }
+
+  private activate(fn: FunctionRecord): void {
+    fn.state = 'Active';
+    fn.stateReason = undefined;
+    fn.stateReasonCode = undefined;
+    fn.lastUpdateStatus = 'Successful';
+    this.persist(fn);
+    this.cloud.log({ service: 'lambda', action: 'CreateFunction', detail: `${fn.name} is Active` });
+  }
+
+  private transition(fn: FunctionRecord, work: Promise<void>): void {
+    const done = work.catch((err: Error) => {
+      fn.state = 'Failed';
+      fn.stateReason = `The function's code could not be unpacked: ${err.message}`;
+      fn.stateReasonCode = 'InvalidZipFileException';
+      fn.lastUpdateStatus = 'Failed';
+      this.persist(fn);
+    });
+    this.transitions.set(fn.name, done);
+    void done.finally(() => {
+      if (this.transitions.get(fn.name) === done) this.transitions.delete(fn.name);
+    });
+  }
+
+  private async settledFunction(ref: string, qualifier?: string): Promise<FunctionRecord> {
+    const fn = this.functionByRef(ref, qualifier);
+    await this.transitions.get(fn.name);
+    return fn;
+  }
+
+  private functionByRef(ref: string, qualifier?: string): FunctionRecord {
+    const { name, qualifier: inRef } = this.parseRef(ref);
+    const q = qualifier ?? inRef;
+    const fn = this.functions.get(name);
+    if (!fn || (q !== undefined && q !== '$LATEST')) {
+      throw lambdaErrors.functionNotFound(q && q !== '$LATEST' ? `${this.functionArn(name)}:${q}` : this.functionArn(name));
+    }
+    return fn;
+  }
+
+  private byArn(arn: string): FunctionRecord {
+    const match = /^arn:aws[a-zA-Z-]*:lambda:([a-z0-9-]+):(\d{12}):function:([a-zA-Z0-9-_]+)$/.exec(arn);
+    if (!match) {
+      throw lambdaErrors.validation(
+        arn,
+        'resource',
+        'Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:(function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?|layer:([a-zA-Z0-9-_]+)|code-signing-config:csc-[a-z0-9]{17}|event-source-mapping:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})',
+      );
+    }
+    const fn = this.functions.get(match[3]);
+    if (!fn || match[1] !== this.cloud.region || match[2] !== this.cloud.accountId) throw lambdaErrors.functionNotFound(arn);
+    return fn;
+  }
+
+  /** name | name:qualifier | ACCOUNT:function:name[:qualifier] | arn:aws:lambda:REGION:ACCOUNT:function:name[:qualifier] */
+  private parseRef(ref: string): { name: string; qualifier?: string } {
+    checkFunctionName(ref);
+    const match = /^(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:)?(?:\d{12}:)?(?:function:)?([a-zA-Z0-9-_]+)(?::(\$LATEST|[a-zA-Z0-9-_]+))?$/.exec(ref);
+    if (!match) throw lambdaErrors.functionNotFound(this.functionArn(ref));
+    return { name: match[1], qualifier: match[2] };
+  }
+
+  private nameForCreate(value: unknown): string {
+    const ref = checkFunctionName(value);
+    const { name, qualifier } = this.parseRef(ref);
+    if (qualifier) throw lambdaErrors.invalidParameter('Unqualified function name or ARN expected.');
+    if (name.length > 64) throw lambdaErrors.validation(name, 'functionName', 'Member must have length less than or equal to 64');
+    return name;
+  }
+
+  private checkRevision(fn: FunctionRecord, revisionId: unknown): void {
+    if (revisionId !== undefined && revisionId !== null && revisionId !== fn.revisionId) throw lambdaErrors.preconditionFailed();
+  }
+
+  private functionArn(name: string): string {
+    return `arn:aws:lambda:${this.cloud.region}:${this.cloud.accountId}:function:${name}`;
+  }
+
+  private codeLocation(fn: FunctionRecord): string {
+    return `${this.cloud.baseUrl}/_localcloud/lambda/code/${fn.name}/${fn.codeHash}.zip`;
+  }
+
+  private register(fn: FunctionRecord): void {
+    this.cloud.store.register(docName(fn.name), () => fn);
+  }
+
+  private persist(fn: FunctionRecord): void {
+    if (this.functions.get(fn.name) === fn) this.cloud.store.markDirty(docName(fn.name));
+  }
+
+  private load(): void {
+    for (const doc of this.cloud.store.list('lambda/functions')) {
+      const fn = this.cloud.store.load<FunctionRecord>(doc);
+      if (!fn) continue;
+      this.functions.set(fn.name, fn);
+      this.register(fn);
+      // Unpack again if the task folder is missing, and finish a transition a stop interrupted.
+      const pending = fn.state === 'Pending' || fn.lastUpdateStatus === 'InProgress';
+      this.transition(
+        fn,
+        this.code.unpack(fn.name, fn.codeHash).then(() => {
+          if (fn.state === 'Pending') this.activate(fn);
+          else if (pending) this.finishUpdate(fn);
+        }),
+      );
+    }
+  }
+}
+
+function docName(name: string): string {
+  return `lambda/functions/${name}`;
+}
+
+/** The event as JSON text; Lambda refuses a payload that is not JSON. An empty payload is {}. */
+function eventText(payload: unknown): string {
+  let text: string;
+  if (Buffer.isBuffer(payload)) text = payload.toString('utf8');
+  else if (typeof payload === 'string') text = payload;
+  else if (payload === undefined) text = '';
+  else text = JSON.stringify(payload);
+  if (text.trim() === '') return '{}';
+  try {
+    JSON.parse(text);
+  } catch (err) {
+    throw lambdaErrors.invalidRequestContent(`Could not parse payload into json: ${(err as Error).message}`);
+  }
+  return text;
+}
+
+function errorSummary(result: InvocationResult): string {
+  try {
+    const doc = JSON.parse(result.payload) as { errorType?: string; errorMessage?: string };
+    return `${doc.errorType}: ${doc.errorMessage}`;
+  } catch {
+    return result.payload;
+  }
+}
+
+function encodeMarker(name: string): string {
+  return Buffer.from(name).toString('base64url');
+}
+
+function decodeMarker(marker: string): string {
+  return Buffer.from(marker, 'base64url').toString('utf8');
+}

@@ -1,0 +1,139 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { unzipSync } from 'fflate';
+import { lambdaErrors } from './errors.ts';
+
+export interface CodeDigest {
+  /** Base64 SHA-256, as AWS reports CodeSha256. */
+  sha256: string;
+  /** Hex SHA-256: names the files. */
+  hash: string;
+  size: number;
+}
+
+/**
+ * Function code on disk. Each uploaded zip is kept as `code/NAME/HASH.zip` (what GetFunction's
+ * Code.Location serves, and what a restart unpacks again) and unpacked into `tasks/NAME/HASH/`,
+ * the folder a worker runs in (Lambda's /var/task). Unpacking goes to a temporary folder renamed
+ * into place, so a task folder is always complete.
+ */
+export class CodeStore {
+  private readonly unpacking = new Map<string, Promise<string>>();
+
+  constructor(readonly root: string) {
+    mkdirSync(join(root, 'code'), { recursive: true });
+    mkdirSync(join(root, 'tasks'), { recursive: true });
+  }
+
+  /** Checks that the bytes are a zip Lambda can use, and digests them. */
+  inspect(zip: Buffer): { digest: CodeDigest; files: Record<string, Uint8Array> } {
+    let files: Record<string, Uint8Array>;
+    try {
+      files = unzipSync(zip);
+    } catch {
+      throw lambdaErrors.cannotUnzip();
+    }
+    for (const name of Object.keys(files)) {
+      if (name.startsWith('/') || name.split(/[\\/]/).includes('..')) throw lambdaErrors.cannotUnzip();
+    }
+    return {
+      digest: {
+        sha256: createHash('sha256').update(zip).digest('base64'),
+        hash: createHash('sha256').update(zip).digest('hex'),
+        size: zip.length,
+      },
+      files,
+    };
+  }
+
+  /** Keeps the zip (synchronously: the upload is acknowledged only once it is on disk). */
+  save(functionName: string, hash: string, zip: Buffer): void {
+    const file = this.zipPath(functionName, hash);
+    if (existsSync(file)) return;
+    mkdirSync(dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, zip);
+    renameSync(tmp, file);
+  }
+
+  zip(functionName: string, hash: string): Buffer | undefined {
+    try {
+      return readFileSync(this.zipPath(functionName, hash));
+    } catch {
+      return undefined;
+    }
+  }
+
+  taskRoot(functionName: string, hash: string): string {
+    return join(this.root, 'tasks', functionName, hash);
+  }
+
+  /**
+   * Makes sure the task folder exists, unpacking the given files (or the saved zip) if needed.
+   * Resolves to the folder; concurrent calls share one unpack.
+   */
+  unpack(functionName: string, hash: string, files?: Record<string, Uint8Array>): Promise<string> {
+    const target = this.taskRoot(functionName, hash);
+    const key = `${functionName}/${hash}`;
+    const running = this.unpacking.get(key);
+    if (running) return running;
+    if (existsSync(target)) return Promise.resolve(target);
+    const work = (async () => {
+      const contents = files ?? this.filesFromSavedZip(functionName, hash);
+      const staging = `${target}.${randomUUID()}.tmp`;
+      await mkdir(staging, { recursive: true });
+      for (const [name, data] of Object.entries(contents)) {
+        const path = resolve(staging, name);
+        if (!path.startsWith(staging + sep)) continue;
+        if (name.endsWith('/')) {
+          await mkdir(path, { recursive: true });
+          continue;
+        }
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, data);
+      }
+      if (existsSync(target)) await rm(staging, { recursive: true, force: true });
+      else await rename(staging, target);
+      return target;
+    })().finally(() => this.unpacking.delete(key));
+    this.unpacking.set(key, work);
+    return work;
+  }
+
+  /** Removes every version of a function's code but those in `keep` (hex hashes). */
+  prune(functionName: string, keep: readonly string[]): void {
+    for (const folder of ['code', 'tasks']) {
+      const dir = join(this.root, folder, functionName);
+      if (!existsSync(dir)) continue;
+      for (const entry of readdirNames(dir)) {
+        if (keep.some((hash) => entry === hash || entry === `${hash}.zip`)) continue;
+        rmSync(join(dir, entry), { recursive: true, force: true });
+      }
+    }
+  }
+
+  remove(functionName: string): void {
+    rmSync(join(this.root, 'code', functionName), { recursive: true, force: true });
+    rmSync(join(this.root, 'tasks', functionName), { recursive: true, force: true });
+  }
+
+  private zipPath(functionName: string, hash: string): string {
+    return join(this.root, 'code', functionName, `${hash}.zip`);
+  }
+
+  private filesFromSavedZip(functionName: string, hash: string): Record<string, Uint8Array> {
+    const zip = this.zip(functionName, hash);
+    if (!zip) throw new Error(`The code of ${functionName} (${hash}) is missing from the data folder.`);
+    return unzipSync(zip);
+  }
+}
+
+function readdirNames(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,47 @@
+import type { RoleSession } from '../../sts/sessions.ts';
+
+/**
+ * The environment a worker starts with: what Lambda sets for every function, then the function's
+ * own variables. It is built from scratch: nothing of the local cloud's own environment leaks in
+ * (least of all the learner's real AWS credentials), except PATH so child processes still work.
+ */
+export interface EnvironmentInput {
+  functionName: string;
+  runtime: string;
+  handler: string;
+  memorySize: number;
+  region: string;
+  logGroupName: string;
+  logStreamName: string;
+  taskRoot: string;
+  runtimeDir: string;
+  /** Where the function's SDK calls go: the local cloud itself. */
+  endpointUrl: string;
+  session: RoleSession;
+  variables?: Record<string, string>;
+}
+
+export function workerEnvironment(input: EnvironmentInput): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    LANG: 'en_US.UTF-8',
+    TZ: ':UTC',
+    _HANDLER: input.handler,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${input.runtime}`,
+    AWS_REGION: input.region,
+    AWS_DEFAULT_REGION: input.region,
+    AWS_LAMBDA_FUNCTION_NAME: input.functionName,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(input.memorySize),
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_LAMBDA_LOG_GROUP_NAME: input.logGroupName,
+    AWS_LAMBDA_LOG_STREAM_NAME: input.logStreamName,
+    AWS_ACCESS_KEY_ID: input.session.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: input.session.secretAccessKey,
+    AWS_SESSION_TOKEN: input.session.sessionToken,
+    LAMBDA_TASK_ROOT: input.taskRoot,
+    LAMBDA_RUNTIME_DIR: input.runtimeDir,
+    AWS_ENDPOINT_URL: input.endpointUrl,
+    ...input.variables,
+  };
+}

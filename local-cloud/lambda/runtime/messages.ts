@@ -1,0 +1,45 @@
+/**
+ * The IPC conversation between the local cloud (parent) and a worker process (bootstrap.ts).
+ * The parent sends `init` once, then one `invoke` at a time; the worker answers `ready` or
+ * `initError`, streams `log` lines, and ends each invocation with `result`.
+ */
+
+export interface InitMessage {
+  type: 'init';
+  /** The function's Handler setting, e.g. "index.handler" or "src/app.handlers.main". */
+  handler: string;
+  /** Absolute path of the unpacked code (LAMBDA_TASK_ROOT). */
+  taskRoot: string;
+  /** A file URL inside the local cloud's install, from which the runtime-provided SDK resolves. */
+  sdkBase: string;
+  /** File URL of the ESM resolve hooks module. */
+  hooksUrl: string;
+}
+
+export interface InvokeMessage {
+  type: 'invoke';
+  requestId: string;
+  /** The event as JSON text. */
+  event: string;
+  /** Epoch ms when the invocation times out (getRemainingTimeInMillis counts down to it). */
+  deadline: number;
+  invokedFunctionArn: string;
+  /** Decoded X-Amz-Client-Context, when the caller sent one. */
+  clientContext?: string;
+}
+
+export type ParentMessage = InitMessage | InvokeMessage;
+
+/** AWS's Node.js runtime error document. */
+export interface ErrorDocument {
+  errorType: string;
+  errorMessage: string;
+  trace: string[];
+}
+
+export type WorkerMessage =
+  | { type: 'ready' }
+  | { type: 'initError'; error: ErrorDocument }
+  /** One formatted log line (no trailing newline). */
+  | { type: 'log'; line: string }
+  | { type: 'result'; requestId: string; payload?: string; error?: ErrorDocument; maxMemoryMb: number };

@@ -1,0 +1,126 @@
+import { Sandbox, type FunctionSnapshot, type InvocationRequest, type InvocationResult, type RuntimeHost } from './sandbox.ts';
+
+/** Concurrent executions per function; invocations beyond it wait their turn. */
+export const MAX_CONCURRENCY = 10;
+/** A warm sandbox nobody used for this long is reclaimed, as Lambda does (after some minutes). */
+const IDLE_MS = 10 * 60_000;
+
+/**
+ * The execution environments of one version of a function's code and configuration. Warm
+ * sandboxes are reused most-recently-used first; a new one starts only when none is free and the
+ * concurrency bound allows. An update retires the pool: it takes no new work, finishes what it
+ * has, and its sandboxes end.
+ */
+export class FunctionPool {
+  private readonly idle: Sandbox[] = [];
+  private readonly all = new Set<Sandbox>();
+  private readonly waiting: Array<{ resolve: (sandbox: Sandbox) => void; reject: (err: Error) => void }> = [];
+  private readonly idleTimers = new Map<Sandbox, NodeJS.Timeout>();
+  private retired = false;
+  private drained: (() => void) | undefined;
+
+  constructor(
+    readonly fn: FunctionSnapshot,
+    private readonly host: RuntimeHost,
+  ) {}
+
+  async invoke(request: InvocationRequest): Promise<InvocationResult> {
+    const sandbox = await this.acquire();
+    try {
+      return await sandbox.run(request);
+    } finally {
+      this.release(sandbox);
+    }
+  }
+
+  /** Worker pids, for tests and the live log. */
+  get pids(): number[] {
+    return [...this.all].map((s) => s.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
+  /**
+   * No new sandboxes; idle ones end now, busy ones when their work is done. Resolves once every
+   * sandbox is gone (then the old code can be deleted).
+   */
+  retire(): Promise<void> {
+    this.retired = true;
+    for (const sandbox of this.idle.splice(0)) void this.end(sandbox);
+    if (this.all.size === 0 && this.waiting.length === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.drained = resolve));
+  }
+
+  /** Ends everything now (the local cloud is stopping). */
+  async close(): Promise<void> {
+    this.retired = true;
+    for (const waiter of this.waiting.splice(0)) waiter.reject(new Error('The local cloud is shutting down.'));
+    await Promise.all([...this.all].map((sandbox) => this.end(sandbox)));
+  }
+
+  private acquire(): Promise<Sandbox> {
+    const warm = this.idle.pop();
+    if (warm) {
+      clearTimeout(this.idleTimers.get(warm));
+      this.idleTimers.delete(warm);
+      return Promise.resolve(warm);
+    }
+    if (this.all.size < MAX_CONCURRENCY) return Promise.resolve(this.create());
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  private release(sandbox: Sandbox): void {
+    if (!sandbox.alive) {
+      // It died (timeout, crash): the next waiter gets a fresh one.
+      this.all.delete(sandbox);
+      const waiter = this.waiting.shift();
+      if (waiter) waiter.resolve(this.create());
+      this.checkDrained();
+      return;
+    }
+    const waiter = this.waiting.shift();
+    if (waiter) return waiter.resolve(sandbox);
+    if (this.retired) {
+      void this.end(sandbox);
+      return;
+    }
+    this.idle.push(sandbox);
+    const timer = setTimeout(() => {
+      const index = this.idle.indexOf(sandbox);
+      if (index !== -1) this.idle.splice(index, 1);
+      void this.end(sandbox);
+    }, IDLE_MS);
+    timer.unref();
+    this.idleTimers.set(sandbox, timer);
+  }
+
+  private create(): Sandbox {
+    const sandbox = new Sandbox(this.fn, this.host, (gone) => this.forget(gone));
+    this.all.add(sandbox);
+    return sandbox;
+  }
+
+  /** A sandbox ended on its own (or was ended): drop it wherever it is. */
+  private forget(sandbox: Sandbox): void {
+    const index = this.idle.indexOf(sandbox);
+    if (index !== -1) {
+      this.idle.splice(index, 1);
+      this.all.delete(sandbox);
+    }
+    clearTimeout(this.idleTimers.get(sandbox));
+    this.idleTimers.delete(sandbox);
+    this.checkDrained();
+  }
+
+  private async end(sandbox: Sandbox): Promise<void> {
+    await sandbox.kill();
+    this.all.delete(sandbox);
+    this.checkDrained();
+  }
+
+  private checkDrained(): void {
+    if (this.retired && this.all.size === 0 && this.waiting.length === 0 && this.drained) {
+      const drained = this.drained;
+      this.drained = undefined;
+      drained();
+    }
+  }
+}

@@ -1,0 +1,151 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import type { RuntimeFiles } from './build.ts';
+import type { ErrorDocument, InitMessage, InvokeMessage, WorkerMessage } from './messages.ts';
+
+export type InitOutcome =
+  | { kind: 'ready' }
+  | { kind: 'error'; error: ErrorDocument }
+  | { kind: 'timeout' }
+  | { kind: 'exit'; code: number | null; signal: NodeJS.Signals | null };
+
+export type RunOutcome =
+  | { kind: 'result'; payload?: string; error?: ErrorDocument; maxMemoryMb: number }
+  | { kind: 'timeout' }
+  | { kind: 'exit'; code: number | null; signal: NodeJS.Signals | null };
+
+export interface WorkerOptions {
+  files: RuntimeFiles;
+  taskRoot: string;
+  env: NodeJS.ProcessEnv;
+  memorySize: number;
+  /** Every log line the worker produces: console lines over IPC, raw stdout/stderr lines. */
+  onLine: (line: string) => void;
+  /** Called once when the process is gone, whatever the reason. */
+  onExit: () => void;
+}
+
+type Event = WorkerMessage | { type: 'exit' } | { type: 'timeout' };
+
+/**
+ * One worker process as the local cloud sees it: a child Node process (bootstrap.mjs) reached over
+ * IPC. It knows how to start, run one invocation under a deadline, and die; the sandbox above it
+ * decides what those outcomes mean for Lambda.
+ */
+export class WorkerProcess {
+  readonly pid: number | undefined;
+  private readonly child: ChildProcess;
+  private readonly exited: Promise<void>;
+  private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private waiter: ((event: Event) => void) | undefined;
+
+  constructor(private readonly options: WorkerOptions) {
+    this.child = fork(options.files.bootstrap, [], {
+      cwd: options.taskRoot,
+      env: options.env,
+      // Never inherit the local cloud's own flags (a TypeScript loader, inspector...): the function runs on a bare Node.
+      execArgv: [`--max-old-space-size=${Math.max(Math.floor(options.memorySize * 0.9), 64)}`],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    this.pid = this.child.pid;
+    this.child.on('message', (message: WorkerMessage) => {
+      if (message.type === 'log') options.onLine(message.line);
+      else this.waiter?.(message);
+    });
+    this.exited = new Promise((resolve) => {
+      const done = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (this.exit) return;
+        this.exit = { code, signal };
+        this.waiter?.({ type: 'exit' });
+        options.onExit();
+        resolve();
+      };
+      this.child.once('exit', done);
+      this.child.once('error', () => done(null, null));
+    });
+    forwardLines(this.child.stdout, options.onLine);
+    forwardLines(this.child.stderr, options.onLine);
+  }
+
+  get alive(): boolean {
+    return this.exit === undefined;
+  }
+
+  /** Sends the init message and waits for the handler to be loaded. */
+  async init(message: InitMessage, limitMs: number): Promise<InitOutcome> {
+    const waiting = this.next(limitMs);
+    this.post(message);
+    const event = await waiting;
+    if (event.type === 'ready') return { kind: 'ready' };
+    if (event.type === 'initError') return { kind: 'error', error: event.error };
+    if (event.type === 'timeout') {
+      await this.kill();
+      return { kind: 'timeout' };
+    }
+    return { kind: 'exit', ...this.exit! };
+  }
+
+  /** Runs one invocation; past `limitMs` the process is killed (Lambda's timeout). */
+  async run(message: InvokeMessage, limitMs: number): Promise<RunOutcome> {
+    const deadline = performance.now() + limitMs;
+    let waiting = this.next(limitMs);
+    this.post(message);
+    for (;;) {
+      const event = await waiting;
+      if (event.type === 'result' && event.requestId === message.requestId) {
+        return { kind: 'result', payload: event.payload, error: event.error, maxMemoryMb: event.maxMemoryMb };
+      }
+      if (event.type === 'timeout') {
+        await this.kill();
+        return { kind: 'timeout' };
+      }
+      if (event.type === 'exit') return { kind: 'exit', ...this.exit! };
+      waiting = this.next(Math.max(deadline - performance.now(), 0));
+    }
+  }
+
+  /** SIGKILL, like the end of a Lambda sandbox; resolves once the process is gone. */
+  kill(): Promise<void> {
+    if (this.alive) this.child.kill('SIGKILL');
+    return this.exited;
+  }
+
+  private post(message: InitMessage | InvokeMessage): void {
+    if (!this.child.connected) return;
+    // A failed send means the process died; its exit event tells the waiter.
+    this.child.send(message, (err) => void err);
+  }
+
+  private next(limitMs: number): Promise<Event> {
+    return new Promise((resolve) => {
+      if (this.exit) return resolve({ type: 'exit' });
+      const timer = setTimeout(() => settle({ type: 'timeout' }), limitMs);
+      const settle = (event: Event) => {
+        clearTimeout(timer);
+        this.waiter = undefined;
+        resolve(event);
+      };
+      this.waiter = settle;
+    });
+  }
+}
+
+/** Splits a stream into lines: anything the function writes to stdout/stderr itself becomes log events. */
+function forwardLines(stream: Readable | null, onLine: (line: string) => void): void {
+  if (!stream) return;
+  let pending = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    pending += chunk;
+    let newline: number;
+    while ((newline = pending.indexOf('\n')) !== -1) {
+      onLine(pending.slice(0, newline));
+      pending = pending.slice(newline + 1);
+    }
+  });
+  stream.on('end', () => {
+    if (pending) onLine(pending);
+    pending = '';
+  });
+}

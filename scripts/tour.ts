@@ -1,0 +1,102 @@
+/**
+ * `npm run tour` (and `npm start`): the whole workbook, start to finish, on a fresh local cloud
+ * of its own — every solution, every check, then teardown — to show that everything works.
+ * It never touches your own local cloud (.workbook/) or any other target.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalCloud, type LocalCloud } from '../local-cloud/server.ts';
+import { loadCheck, runCheck } from '../checks/kit.ts';
+import { loadDotEnv } from '../lib/config.ts';
+import { runMain } from '../lib/main.ts';
+import { bold, captureOutput, duration, fail, heading, ok, say, withSpinner } from '../lib/output.ts';
+import { STEPS, runStep } from '../lib/steps.ts';
+import { planTeardown, teardown } from './teardown.ts';
+
+interface Phase {
+  label: string;
+  /** Resolves to a short note for the ✔ line; throws (or returns false) when the phase fails. */
+  run(): Promise<string | false>;
+}
+
+void runMain(async () => {
+  heading('Tour: the whole workbook on a fresh local cloud');
+  const dataDir = mkdtempSync(join(tmpdir(), 'workbook-tour-'));
+  let cloud: LocalCloud | undefined;
+  try {
+    cloud = await startLocalCloud({ port: 0, dataDir, region: 'us-east-1' });
+    aimAt(cloud);
+    ok(`local cloud ready at ${cloud.url} ${fmt(performance.now())}`);
+
+    const phases: Phase[] = [];
+    for (const step of STEPS) {
+      phases.push({
+        label: `solution ${step.number}: ${step.title.charAt(0).toLowerCase()}${step.title.slice(1)}`,
+        run: async () => (await runStep('solutions', step.number)) === 0 && '',
+      });
+      phases.push({
+        label: `check step ${step.number}`,
+        run: async () => {
+          const outcome = await runCheck(await loadCheck(step.number));
+          const passed = outcome.results.filter((r) => r.outcome !== 'fail' && r.outcome !== 'skip').length;
+          return outcome.passed && `${passed} verifications`;
+        },
+      });
+    }
+    phases.push({
+      label: 'teardown',
+      run: async () => {
+        const before = (await planTeardown()).length;
+        return (await teardown({ yes: true })) === 0 && `${before} resources`;
+      },
+    });
+    phases.push({
+      label: 'nothing left behind',
+      run: async () => {
+        const left = await planTeardown();
+        if (left.length) throw new Error(`still there: ${left.map((r) => `${r.kind} ${r.name}`).join(', ')}`);
+        return '';
+      },
+    });
+
+    let failures = 0;
+    for (const phase of phases) {
+      const started = performance.now();
+      const { result, error, lines } = await withSpinner(phase.label, () => captureOutput(phase.run));
+      const ms = fmt(performance.now() - started);
+      if (error === undefined && result !== false) {
+        ok(`${phase.label}${result ? ` (${result})` : ''} ${ms}`);
+        continue;
+      }
+      failures++;
+      fail(`${phase.label} ${ms}`);
+      for (const line of lines) say(`    │ ${line}`);
+      if (error !== undefined) say(`    │ ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+
+    const wall = duration(performance.now());
+    say();
+    if (failures === 0) {
+      ok(bold(`Tour passed: ${phases.length} phases, ${STEPS.length} steps, in ${wall} (wall time).`));
+      return 0;
+    }
+    fail(bold(`Tour failed: ${failures} of ${phases.length} phases, in ${wall} (wall time).`));
+    return 1;
+  } finally {
+    await cloud?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+/** Points every client in this process at the tour's cloud, whatever .env says. */
+function aimAt(cloud: LocalCloud): void {
+  loadDotEnv(); // first, so that its values cannot come back over these
+  process.env.WORKBOOK_TARGET = 'local';
+  process.env.LOCAL_CLOUD_PORT = String(cloud.port);
+  process.env.AWS_REGION = 'us-east-1';
+  delete process.env.AWS_ENDPOINT_URL;
+  delete process.env.LOCAL_CLOUD_DATA;
+}
+
+const fmt = (ms: number) => `(${duration(ms)})`;

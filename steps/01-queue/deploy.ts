@@ -1,0 +1,107 @@
+/**
+ * Step 1: the orders queue and its dead-letter queue (read README.md next to this file first).
+ *
+ * Every accepted order goes into ONE queue; the monitor function (step 5) takes orders out in
+ * batches. An order that keeps failing moves to the dead-letter queue (DLQ) after a few tries,
+ * where it waits for someone to look at it instead of being retried forever.
+ *
+ * Run it with `npm run step:1`; running it again is harmless.
+ */
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  QueueDeletedRecently,
+  QueueNameExists,
+  SetQueueAttributesCommand,
+  TagQueueCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { sqsClient } from '../../lib/clients.ts';
+import { resolveTarget } from '../../lib/config.ts';
+import { names, workbookTags } from '../../lib/names.ts';
+import { cmd, detail, heading, next, ok } from '../../lib/output.ts';
+import { MONITOR_TIMEOUT_SECONDS, VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT } from '../../lib/pipeline.ts';
+import { runWhenExecuted } from '../../lib/steps.ts';
+import { todo } from '../../lib/todo.ts';
+import { retry } from '../../lib/wait.ts';
+
+const DAY = 24 * 60 * 60; // SQS counts in seconds
+
+/** While the monitor works on a message, it stays hidden: 6 × the monitor's timeout (AWS's advice) = 60 s. */
+const VISIBILITY_TIMEOUT = VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT * MONITOR_TIMEOUT_SECONDS;
+/** Long polling: a receive waits up to 20 s (the maximum) for a message rather than answering empty. */
+const LONG_POLL_SECONDS = 20;
+/** A message received this many times without being deleted moves to the DLQ. */
+const MAX_RECEIVE_COUNT = 5;
+/** Orders keep 4 days (the SQS default, written out). Dead letters keep 14 days (the maximum). */
+const ORDERS_RETENTION = 4 * DAY;
+const DEAD_LETTER_RETENTION = 14 * DAY;
+
+export async function deploy() {
+  const sqs = sqsClient();
+  const { ordersQueue, deadLetterQueue } = names();
+  heading(`Step 1: the orders queue and its dead-letter queue (${resolveTarget().label})`);
+
+  // 1. The dead-letter queue comes first: the orders queue's redrive policy names it by ARN.
+  const deadLetterQueueUrl = await createQueue(sqs, deadLetterQueue, {
+    MessageRetentionPeriod: String(DEAD_LETTER_RETENTION),
+  });
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const deadLetterQueueArn = Attributes!.QueueArn!;
+  ok(`${deadLetterQueue}: keeps dead letters ${DEAD_LETTER_RETENTION / DAY} days`);
+  detail(deadLetterQueueArn);
+
+  // 2. The orders queue.
+  const ordersQueueUrl = await createQueue(sqs, ordersQueue, {
+    VisibilityTimeout: String(VISIBILITY_TIMEOUT),
+    ReceiveMessageWaitTimeSeconds: String(LONG_POLL_SECONDS),
+    MessageRetentionPeriod: String(ORDERS_RETENTION),
+    // The redrive policy: SQS takes a JSON *string* naming the DLQ by its ARN and the number
+    // of receives a message gets before it moves there.
+    RedrivePolicy: todo('step 1: a JSON string with deadLetterTargetArn (the DLQ ARN: deadLetterQueueArn) and maxReceiveCount (MAX_RECEIVE_COUNT)'),
+  });
+  ok(
+    `${ordersQueue}: visibility timeout ${VISIBILITY_TIMEOUT} s, long polling ${LONG_POLL_SECONDS} s, ` +
+      `to the DLQ after ${MAX_RECEIVE_COUNT} receives`,
+  );
+  detail(ordersQueueUrl);
+
+  next(`${cmd('npm run check:step-1')} verifies both queues and sends a message through them.`);
+  return { ordersQueueUrl, deadLetterQueueUrl, deadLetterQueueArn };
+}
+
+/**
+ * CreateQueue, safe to repeat. For a queue that exists with the same attributes, SQS just
+ * returns its URL. If an attribute differs (you changed a setting since the last run), SQS
+ * refuses with QueueAlreadyExists (QueueNameExists in SDK v3); then we apply the new
+ * attributes to the existing queue.
+ */
+async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
+  const tags = workbookTags(); // `npm run teardown` removes only what carries this tag
+  try {
+    const { QueueUrl } = await retry(
+      () => sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes, tags })),
+      {
+        // AWS keeps a deleted queue's name for 60 s (right after `npm run teardown`, say).
+        retryable: (err) => err instanceof QueueDeletedRecently,
+        waitingMessage: `${name} was deleted less than 60 s ago; AWS lets the name be reused after that. Waiting…`,
+        deadlineMs: 90_000,
+        initialDelayMs: 2_000,
+        maxDelayMs: 10_000,
+      },
+    );
+    return QueueUrl!;
+  } catch (err) {
+    if (!(err instanceof QueueNameExists)) throw err;
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: attributes }));
+    await sqs.send(new TagQueueCommand({ QueueUrl, Tags: tags }));
+    ok(`${name} existed with other settings: applied this script's attributes with SetQueueAttributes`);
+    return QueueUrl!;
+  }
+}
+
+runWhenExecuted(import.meta.url, deploy);

@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { run } from './support.ts';
+
+describe('npm run tour', () => {
+  it('runs every solution and check on its own fresh cloud, tears down, and passes', async () => {
+    // Through npm itself, once, exactly as the README says. NO_COLOR for plain output; no
+    // LOCAL_CLOUD_PORT: the tour must not need (or touch) the learner's own local cloud.
+    const env = { ...process.env, NO_COLOR: '1', LOCAL_CLOUD_PORT: '1', AWS_ENDPOINT_URL: 'http://127.0.0.1:1' };
+    const result = await run('npm', ['run', 'tour'], env);
+    expect(result.code, result.output).toBe(0);
+    expect(result.stdout).toMatch(/✔ solution 1: .*\n✔ check step 1 \(10 verifications\)/);
+    expect(result.stdout).toMatch(/✔ teardown \(2 resources\)/);
+    expect(result.stdout).toContain('✔ nothing left behind');
+    expect(result.stdout).toMatch(/Tour passed: \d+ phases, \d+ steps, in [\d.]+ (ms|s) \(wall time\)/);
+  });
+});
