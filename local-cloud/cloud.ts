@@ -3,6 +3,7 @@ import { StateStore } from './state/store.ts';
 import type { CallContext, Caller } from './core/context.ts';
 import { IamBackend } from './iam/backend.ts';
 import { authorizeCall } from './core/authorize.ts';
+import { Faults } from './core/faults.ts';
 import type { ContextValue } from './iam/policy/index.ts';
 import { SqsBackend } from './sqs/backend.ts';
 import { DynamoDbService } from './dynamodb/index.ts';
@@ -40,6 +41,8 @@ export class Cloud {
   readonly region: string;
   readonly store: StateStore;
   readonly events = new EventEmitter<{ event: [CloudEvent] }>();
+  /** Switches that make the cloud misbehave like AWS sometimes does (tests only). */
+  readonly faults = new Faults();
   /** http://127.0.0.1:PORT once the server listens; queue URLs are built from it. */
   baseUrl = 'http://127.0.0.1:4566';
 

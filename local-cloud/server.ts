@@ -154,6 +154,7 @@ async function handle(cloud: Cloud, protocols: Protocols, req: IncomingMessage, 
     writeRest(res, randomUUID(), { body: { status: 'ready', pid: process.pid, region: cloud.region } });
     return;
   }
+  if (url.pathname === '/_localcloud/faults') return handleFaults(cloud, req, res);
 
   const requestId = randomUUID();
   const scope = parseCredentialScope(header(req, 'authorization'));
@@ -259,6 +260,16 @@ async function handle(cloud: Cloud, protocols: Protocols, req: IncomingMessage, 
   });
   writeRestError(res, undefined, requestId, error);
   record(error.status, error);
+}
+
+/** GET shows the fault switches; POST {"roleNotAssumableFor": N} sets them. */
+async function handleFaults(cloud: Cloud, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    if (req.method === 'POST') cloud.faults.set(JSON.parse((await readBody(req)).toString('utf8') || '{}'));
+    writeRest(res, randomUUID(), { body: cloud.faults.current() });
+  } catch (err) {
+    writeRest(res, randomUUID(), { status: 400, body: { message: (err as Error).message } });
+  }
 }
 
 /** An unsigned query request: find the one service that knows the action. */

@@ -117,7 +117,10 @@ const builder = new XMLBuilder({
 });
 
 export function buildXml(tree: XmlObject): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build(tree)}`;
+  // A bare CR in text would reach the reader as LF (XML normalises line ends); AWS writes it as a
+  // character reference, so a message body keeps its exact bytes.
+  const xml = (builder.build(tree) as string).replaceAll('\r', '&#xD;');
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${xml}`;
 }
 
 export async function callQueryAction(

@@ -191,6 +191,7 @@ export class Queue {
 
   receive<R>(request: ReceiveRequest<R>): Promise<R[]> {
     const first = this.closed ? [] : this.take(request);
+    if (first.length > 0 && request.visibilityTimeout === 0) this.wake(); // they are visible again
     if (first.length > 0 || request.waitMs <= 0 || this.closed || request.signal?.aborted) {
       return Promise.resolve(first);
     }
@@ -217,7 +218,10 @@ export class Queue {
     });
   }
 
-  /** Answers waiting long polls, oldest first, while there are visible messages. */
+  /**
+   * Answers waiting long polls, oldest first, while there are visible messages. Never called from
+   * inside take(): a waiter must not be answered twice.
+   */
   wake(): void {
     for (const waiter of this.waiters) {
       if (this.counts.visible === 0 || !waiter.tryTake()) break;
