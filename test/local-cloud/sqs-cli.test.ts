@@ -152,4 +152,13 @@ describe('aws sqs (query protocol)', () => {
     const again = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }));
     expect(again.Messages![0].Attributes!.ApproximateReceiveCount).toBe('2');
   }, CLI_TIMEOUT);
+  it('keeps a carriage return in a body read back through the query protocol', async () => {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'cli-crlf' }));
+    const body = 'line one\r\nline two';
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }));
+    const received = await cloud.aws('sqs', 'receive-message', '--queue-url', QueueUrl!);
+    expect(received.code, received.stderr).toBe(0);
+    expect(received.json.Messages[0].Body).toBe(body);
+    expect(received.json.Messages[0].MD5OfBody).toBe(md5(body));
+  }, CLI_TIMEOUT);
 });
