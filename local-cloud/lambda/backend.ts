@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Cloud } from '../cloud.ts';
 import type { EvaluationResult } from '../iam/policy/index.ts';
 import { CodeStore } from './code.ts';
 import { lambdaErrors } from './errors.ts';
 import { lastModifiedNow, runtimeVersionArn, toConfiguration, type FunctionRecord } from './model.ts';
 import { evaluateServiceInvoke, permissionStatement, policyDocument, type PermissionInput } from './policy.ts';
+import { roleNameOf } from '../sts/sessions.ts';
 import { buildRuntime, type RuntimeFiles } from './runtime/build.ts';
 import { FunctionPool } from './runtime/pool.ts';
 import { logTail } from './runtime/report.ts';
-import type { InvocationResult, RuntimeHost } from './runtime/sandbox.ts';
+import type { FunctionSnapshot, InvocationResult, RuntimeHost } from './runtime/sandbox.ts';
 import {
   checkArchitectures,
   checkDescription,
@@ -96,9 +97,9 @@ export class LambdaBackend {
   private readonly ownsRoot: boolean;
   private runtimeFiles: Promise<RuntimeFiles> | undefined;
   private readonly notedRuntimes = new Set<string>();
+  /** Functions (and roles) whose missing logs permissions the live log has already reported. */
+  private readonly logsDenied = new Set<string>();
   private closing = false;
-  /** Fault switch: the next N role checks fail as if IAM had not yet propagated a new role. */
-  private roleNotYetAssumable = 0;
 
   constructor(readonly cloud: Cloud) {
     this.ownsRoot = cloud.store.dir === null;
@@ -209,7 +210,7 @@ export class LambdaBackend {
       fn,
       this.code.unpack(fn.name, digest.hash, files).then(() => {
         this.finishUpdate(fn);
-        void retired.then(() => this.code.prune(fn.name, [this.functions.get(fn.name)?.codeHash ?? digest.hash]));
+        void retired.then(() => this.pruneCode(fn.name));
       }),
     );
     return response;
@@ -253,11 +254,7 @@ export class LambdaBackend {
     this.functions.delete(name);
     this.cloud.store.remove(docName(fn.name));
     // Invocations in flight finish; then the code goes (unless a new function took the name meanwhile).
-    void this.retirePool(name).then(() => {
-      const successor = this.functions.get(name);
-      if (successor) this.code.prune(name, [successor.codeHash]);
-      else this.code.remove(name);
-    });
+    void this.retirePool(name).then(() => this.pruneCode(name));
   }
 
   async addPermission(ref: string, input: PermissionInput & { Qualifier?: string; RevisionId?: string }): Promise<string> {
@@ -328,9 +325,11 @@ export class LambdaBackend {
     const requestId = options.requestId ?? randomUUID();
     const { name, qualifier: inRef } = this.parseRef(ref);
     const qualifier = options.qualifier ?? inRef ?? '$LATEST';
+    // A function being created or updated answers once it is ready (no ResourceConflict races).
+    await this.transitions.get(name);
     const fn = this.functions.get(name);
     if (!fn || qualifier !== '$LATEST') throw lambdaErrors.functionNotFound(`${this.functionArn(name)}:${qualifier}`);
-    await this.transitions.get(name);
+    if (fn.state !== 'Active') throw lambdaErrors.notActive(fn.state);
 
     if (options.principal) {
       const decision = this.evaluateInvoke(name, options.principal, options.sourceArn, options.sourceAccount);
@@ -386,11 +385,6 @@ export class LambdaBackend {
     return this.pools.get(name)?.pids ?? [];
   }
 
-  /** Fault switch for tests of retry logic: the next `count` role checks fail like a role IAM has not propagated yet. */
-  failRoleChecks(count: number): void {
-    this.roleNotYetAssumable = Math.max(0, Math.floor(count));
-  }
-
   async close(): Promise<void> {
     this.closing = true;
     await Promise.all([...this.pools.values(), ...this.retiring].map((pool) => pool.close()));
@@ -435,26 +429,73 @@ export class LambdaBackend {
     return pool.retire().finally(() => this.retiring.delete(pool));
   }
 
+  /** Deletes the code versions no function or draining pool uses any more. */
+  private pruneCode(name: string): void {
+    if (this.closing) return;
+    const inUse = [...this.retiring, ...this.pools.values()]
+      .filter((pool) => pool.fn.name === name)
+      .map((pool) => basename(pool.fn.taskRoot));
+    const current = this.functions.get(name);
+    if (current) inUse.push(current.codeHash);
+    if (inUse.length) this.code.prune(name, inUse);
+    else this.code.remove(name);
+  }
+
   private runtimeHost(): RuntimeHost {
     const cloud = this.cloud;
     return {
       region: cloud.region,
+      moduleFence: this.code.needsModuleFence,
       files: () => (this.runtimeFiles ??= buildRuntime(join(this.root, 'runtime'))),
       endpointUrl: () => cloud.baseUrl,
       issueSession: (roleArn, sessionName) => cloud.sessions.issue(roleArn, sessionName),
       revokeSession: (accessKeyId) => cloud.sessions.revoke(accessKeyId),
-      writeLog: (group, stream, message, timestamp) => {
-        if (this.roleMayWriteLogs()) cloud.logs.appendLambda(group, stream, [{ timestamp, message }]);
-      },
+      logsPermitted: (fn, stream) => this.logsPermitted(fn, stream),
+      writeLog: (fn, stream, message, timestamp) => cloud.logs.appendLambda(fn.logGroup, stream, [{ timestamp, message }]),
     };
   }
 
   /**
-   * Lambda writes a function's logs with its execution role's permissions (logs:CreateLogGroup,
-   * CreateLogStream, PutLogEvents). Until IAM enforcement covers the runtime, logs are always written.
+   * Lambda writes a function's logs with its execution role: without logs:CreateLogGroup (for a
+   * missing group), logs:CreateLogStream and logs:PutLogEvents the lines go nowhere, silently, as
+   * on AWS (LogType Tail still shows them). Asked at each invocation, so a grant added later takes
+   * effect on the next one; the live log says once why a function's logs are missing.
    */
-  private roleMayWriteLogs(): boolean {
-    return true;
+  private logsPermitted(fn: FunctionSnapshot, stream: string): boolean {
+    const logs = this.cloud.logs;
+    const groupArn = logs.groupArn(fn.logGroup);
+    const streamArn = `${groupArn}:log-stream:${stream}`;
+    const needed: Array<[string, string]> = [
+      ['logs:CreateLogStream', streamArn],
+      ['logs:PutLogEvents', streamArn],
+    ];
+    if (!logs.hasGroup(fn.logGroup)) needed.unshift(['logs:CreateLogGroup', groupArn]);
+    const principal = {
+      type: 'AWS' as const,
+      arn: `arn:aws:sts::${this.cloud.accountId}:assumed-role/${roleNameOf(fn.role)}/${fn.name}`,
+      account: this.cloud.accountId,
+      roleArn: fn.role,
+    };
+    const missing = needed.find(
+      ([action, resource]) => this.cloud.iam.evaluateRole(fn.role, { action, resource, principal }).decision !== 'Allow',
+    );
+    const key = `${fn.name}\n${fn.role}`;
+    if (!missing) {
+      this.logsDenied.delete(key);
+      return true;
+    }
+    if (!this.logsDenied.has(key)) {
+      this.logsDenied.add(key);
+      this.cloud.log({
+        service: 'lambda',
+        action: 'Logs',
+        detail: `${fn.logGroup}: nothing is written to CloudWatch Logs`,
+        error:
+          `the execution role ${fn.role} is not allowed ${missing[0]} (attach AWSLambdaBasicExecutionRole, ` +
+          'or grant logs:CreateLogGroup, logs:CreateLogStream and logs:PutLogEvents)',
+      });
+    }
+    return false;
   }
 
   /** The local Node runs every nodejs runtime; say so once when it is older than the runtime asks. */
@@ -475,10 +516,8 @@ export class LambdaBackend {
   }
 
   private checkRoleAssumable(role: string): void {
-    if (this.roleNotYetAssumable > 0) {
-      this.roleNotYetAssumable--;
-      throw lambdaErrors.roleCannotBeAssumed();
-    }
+    // Fault switch (POST /_localcloud/faults): a role IAM has not propagated yet, as on AWS just after CreateRole.
+    if (this.cloud.faults.takeRoleNotAssumable()) throw lambdaErrors.roleCannotBeAssumed();
     if (!this.cloud.iam.roleTrusts(role, 'lambda.amazonaws.com')) throw lambdaErrors.roleCannotBeAssumed();
   }
 

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { unzipSync } from 'fflate';
@@ -21,10 +22,19 @@ export interface CodeDigest {
  */
 export class CodeStore {
   private readonly unpacking = new Map<string, Promise<string>>();
+  /**
+   * True when a node_modules folder above the task folders (the data folder inside a project,
+   * say) would let a function import packages it did not ship. Workers then fence module
+   * resolution in (see runtime/resolve-hooks.ts); otherwise the layout itself is the fence.
+   */
+  readonly needsModuleFence: boolean;
 
   constructor(readonly root: string) {
     mkdirSync(join(root, 'code'), { recursive: true });
     mkdirSync(join(root, 'tasks'), { recursive: true });
+    // Above every task folder (tasks/NAME/HASH), and clear of function names.
+    linkRuntimeSdk(join(root, 'node_modules'));
+    this.needsModuleFence = hasNodeModulesAbove(dirname(root));
   }
 
   /** Checks that the bytes are a zip Lambda can use, and digests them. */
@@ -135,5 +145,42 @@ function readdirNames(dir: string): string[] {
     return readdirSync(dir);
   } catch {
     return [];
+  }
+}
+
+/**
+ * Lambda's Node.js runtimes include the AWS SDK for JavaScript v3. Every task folder sits under
+ * the code root, so ROOT/node_modules/@aws-sdk (and @smithy, its building blocks) linked to the
+ * local cloud's own install makes the SDK importable from any function, as on Lambda.
+ */
+function linkRuntimeSdk(modulesDir: string): void {
+  mkdirSync(modulesDir, { recursive: true });
+  const require = createRequire(import.meta.url);
+  for (const [scope, probe] of [
+    ['@aws-sdk', '@aws-sdk/client-sts'],
+    ['@smithy', '@smithy/types'],
+  ]) {
+    const link = join(modulesDir, scope);
+    let target: string;
+    try {
+      const entry = require.resolve(probe);
+      target = entry.slice(0, entry.lastIndexOf(`${sep}${scope}${sep}`) + scope.length + 1);
+    } catch {
+      continue;
+    }
+    try {
+      if (lstatSync(link).isSymbolicLink()) rmSync(link);
+      else continue;
+    } catch {
+      // no link yet
+    }
+    symlinkSync(target, link, process.platform === 'win32' ? 'junction' : 'dir');
+  }
+}
+
+function hasNodeModulesAbove(dir: string): boolean {
+  for (let current = resolve(dir); ; current = dirname(current)) {
+    if (existsSync(join(current, 'node_modules'))) return true;
+    if (dirname(current) === current) return false;
   }
 }

@@ -59,8 +59,8 @@ export const lambdaErrors = {
         `exceeded the 4KB limit. String measured: ${measured}`,
     ),
 
-  updateInProgress: (functionArn: string) =>
-    conflict(`The operation cannot be performed at this time. An update is in progress for resource: ${functionArn}`),
+  notActive: (state: string) =>
+    conflict(`The operation cannot be performed at this time. The function is currently in the following state: ${state}`),
 
   preconditionFailed: () =>
     new AwsError(
@@ -84,7 +84,4 @@ export const lambdaErrors = {
       `User: ${principal} is not authorized to perform: lambda:InvokeFunction on resource: ${functionArn}`,
       { status: 403 },
     ),
-
-  unsupportedQualifier: (qualifier: string) =>
-    invalidParameter(`The local cloud supports the $LATEST version only; qualifier ${qualifier} does not exist.`),
 };

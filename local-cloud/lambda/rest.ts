@@ -194,17 +194,6 @@ export function lambdaRest(cloud: Cloud): RestService {
           return { headers: { 'content-type': 'application/zip' }, body: zip };
         },
       },
-      {
-        // Fault switch for tests: {"roleNotAssumable": N} makes the next N role checks fail as on AWS right after CreateRole.
-        method: 'POST',
-        path: '/_localcloud/lambda/faults',
-        operation: 'SetFaults',
-        handler: (req): RestResponse => {
-          const input = jsonBody(req);
-          if (input.roleNotAssumable !== undefined) lambda.failRoleChecks(Number(input.roleNotAssumable));
-          return { body: { ok: true } };
-        },
-      },
     ],
   };
 }

@@ -100,6 +100,10 @@ export class LogsBackend {
     return group;
   }
 
+  hasGroup(name: string): boolean {
+    return this.groups.has(name);
+  }
+
   /** Accepts a group name or its ARN (arn:aws:logs:R:A:log-group:NAME[:*]), as logGroupIdentifier does. */
   groupByIdentifier(identifier: string): LogGroup {
     const match = /^arn:aws[a-z-]*:logs:[^:]*:\d{12}:log-group:(.+?)(?::\*)?$/.exec(identifier);

@@ -36,7 +36,7 @@ export function logsJson(cloud: Cloud): JsonService {
         const limit = limitOf(input.limit, 50);
         const groups = logs
           .listGroups()
-          .filter((g) => (prefix === undefined || g.name.startsWith(prefix)) && (pattern === undefined || g.name.includes(pattern)));
+          .filter((g) => (prefix === undefined || g.name.startsWith(prefix)) && (pattern === undefined || g.name.toLowerCase().includes(pattern.toLowerCase())));
         const page = paginate(groups, input.nextToken, limit);
         return {
           logGroups: page.items.map((g) => describeGroup(logs, g)),

@@ -10,8 +10,7 @@ import {
   type InvokeCommandOutput,
 } from '@aws-sdk/client-lambda';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { startTestCloud, TEST_CREDENTIALS, type TestCloud } from '../support/cloud.ts';
-import { startCloudProcess } from '../support/process.ts';
+import { startTestCloud, type TestCloud } from '../support/cloud.ts';
 import type { CloudEvent } from '../../local-cloud/cloud.ts';
 import { createLambdaRole, deployFunction, fixture, payloadOf, processExists } from '../fixtures/lambda/helpers.ts';
 
@@ -134,10 +133,10 @@ describe('running handlers', () => {
     expect(payloadOf(await invoke('cjs-whoami'))).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/runtime-role/cjs-whoami`);
   });
 
-  it('callback handlers: result, error, and waiting for the empty event loop unless told not to', async () => {
+  it('callback handlers: result, error, waiting for the empty event loop unless told not to; a plain return is null', async () => {
     const kit = { 'index.mjs': fixture('esm/index.mjs') };
     await Promise.all(
-      ['callback', 'callbackError', 'callbackWaits', 'callbackNoWait'].map((h) =>
+      ['callback', 'callbackError', 'callbackWaits', 'callbackNoWait', 'syncReturn'].map((h) =>
         deployFunction(lambda, { FunctionName: `cb-${h}`, Role: role, Handler: `index.${h}`, files: kit, Timeout: 5 }),
       ),
     );
@@ -150,6 +149,7 @@ describe('running handlers', () => {
     const started = performance.now();
     expect(payloadOf(await invoke('cb-callbackNoWait'))).toBe('fast');
     expect(performance.now() - started).toBeLessThan(1500);
+    expect(payloadOf(await invoke('cb-syncReturn'))).toBeNull();
   });
 });
 
@@ -266,6 +266,16 @@ describe('errors', () => {
       const cjs = payloadOf(await client.send(new InvokeCommand({ FunctionName: 'cjs' })));
       expect(cjs.errorType).toBe('Runtime.ImportModuleError');
       expect(cjs.errorMessage).toMatch(/^Error: Cannot find module 'zod'\nRequire stack:\n- .*unbundled\.cjs/);
+
+      // The AWS SDK is the runtime's own: it stays importable, from ES modules and CommonJS alike.
+      await deployFunction(client, { FunctionName: 'sdk-esm', Role: insideRole, Handler: 'index.whoami', files: { 'index.mjs': fixture('esm/index.mjs') } });
+      await deployFunction(client, { FunctionName: 'sdk-cjs', Role: insideRole, Handler: 'index.whoami', files: { 'index.js': fixture('cjs/index.js') } });
+      expect(payloadOf(await client.send(new InvokeCommand({ FunctionName: 'sdk-esm' }))).Arn).toBe(
+        `arn:aws:sts::${ACCOUNT}:assumed-role/unbundled-role/sdk-esm`,
+      );
+      expect(payloadOf(await client.send(new InvokeCommand({ FunctionName: 'sdk-cjs' })))).toBe(
+        `arn:aws:sts::${ACCOUNT}:assumed-role/unbundled-role/sdk-cjs`,
+      );
     } finally {
       await inside.close();
       rmSync(dataDir, { recursive: true, force: true });
@@ -323,131 +333,5 @@ describe('invocation types and logs', () => {
     expect(queued.Payload?.length ?? 0).toBe(0);
     // The background run fails, and the live log says so.
     expect(await seen).toBe('TypeError: the order has no items');
-  });
-});
-
-describe('workers', () => {
-  it('warm invocations reuse the worker and are faster than the cold start', async () => {
-    await deployFunction(lambda, { FunctionName: 'warm', Role: role, Handler: 'index.echo', files: { 'index.mjs': fixture('esm/index.mjs') } });
-    let started = performance.now();
-    const cold = payloadOf(await invoke('warm'));
-    const coldMs = performance.now() - started;
-    started = performance.now();
-    const warm = payloadOf(await invoke('warm'));
-    const warmMs = performance.now() - started;
-    expect(warm.pid).toBe(cold.pid);
-    expect(warm.invocations).toBe(cold.invocations + 1);
-    expect(warm.loadedAt).toBe(cold.loadedAt);
-    expect(warmMs).toBeLessThan(coldMs);
-  });
-
-  it('concurrent invocations run in parallel, in separate workers, up to the bound', async () => {
-    const sleepers = (count: number, ms: number) =>
-      Promise.all(Array.from({ length: count }, () => lambda.send(new InvokeCommand({ FunctionName: 'sleeper', Payload: JSON.stringify({ ms }) }))));
-    // Five at once need five workers (cold starts); the next five at once find them warm.
-    const cold = (await sleepers(5, 300)).map(payloadOf);
-    expect(new Set(cold.map((r) => r.pid)).size).toBe(5);
-    const runs = (await sleepers(5, 500)).map(payloadOf);
-    expect(new Set(runs.map((r) => r.pid))).toEqual(new Set(cold.map((r) => r.pid)));
-    // All five were sleeping at the same moment.
-    expect(Math.max(...runs.map((r) => r.started))).toBeLessThan(Math.min(...runs.map((r) => r.ended)));
-
-    // Beyond the bound of ten, invocations queue for a free worker instead of failing.
-    const many = await sleepers(14, 100);
-    expect(many.every((out) => out.FunctionError === undefined)).toBe(true);
-    expect(new Set(many.map((out) => payloadOf(out).pid)).size).toBeLessThanOrEqual(10);
-  });
-
-  it('a configuration update retires the old workers', async () => {
-    const before = payloadOf(await invoke('sleeper', { ms: 1 })).pid;
-    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'sleeper', MemorySize: 256 }));
-    await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 10 }, { FunctionName: 'sleeper' });
-    const after = payloadOf(await invoke('sleeper', { ms: 1 })).pid;
-    expect(after).not.toBe(before);
-    expect(processExists(before)).toBe(false);
-  });
-
-  it('closing the local cloud leaves no worker behind', async () => {
-    const other = await startTestCloud();
-    const client = new LambdaClient(other.clientConfig);
-    const otherRole = await createLambdaRole(other, 'close-role');
-    await deployFunction(client, { FunctionName: 'a', Role: otherRole, Handler: 'index.sleep', files: { 'index.mjs': fixture('esm/index.mjs') } });
-    const outs = await Promise.all(
-      Array.from({ length: 3 }, () => client.send(new InvokeCommand({ FunctionName: 'a', Payload: '{"ms":50}' }))),
-    );
-    const pids = outs.map((out) => payloadOf(out).pid);
-    // One more, left running while the cloud closes.
-    void client.send(new InvokeCommand({ FunctionName: 'a', Payload: '{"ms":2000}' })).catch(() => undefined);
-    expect(pids.every(processExists)).toBe(true);
-    await other.close();
-    expect(pids.filter(processExists)).toEqual([]);
-    expect(other.cloud.lambda.workerPids('a')).toEqual([]);
-  });
-
-  it('workers end when the local cloud process is killed outright (SIGKILL)', async () => {
-    const dataDir = join(cloud.dataDir, '..', `lambda-sigkill-${process.pid}`);
-    const killed = await startCloudProcess(dataDir);
-    try {
-      const config = { endpoint: killed.url, region: 'us-east-1', credentials: TEST_CREDENTIALS };
-      const client = new LambdaClient(config);
-      const killedRole = await createLambdaRole({ clientConfig: config } as TestCloud, 'sigkill-role');
-      await deployFunction(client, { FunctionName: 'orphan', Role: killedRole, Handler: 'index.echo', files: { 'index.mjs': fixture('esm/index.mjs') } });
-      const pid = payloadOf(await client.send(new InvokeCommand({ FunctionName: 'orphan' }))).pid;
-      expect(processExists(pid)).toBe(true);
-      await killed.kill('SIGKILL');
-      // The worker notices its IPC channel close and exits on its own; nothing better to wait on than its pid.
-      const deadline = Date.now() + 5000;
-      while (processExists(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(processExists(pid)).toBe(false);
-    } finally {
-      await killed.kill();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  });
-
-  it('warm latency: p50 over 200 invocations (printed)', async () => {
-    const coldStart = performance.now();
-    await deployFunction(lambda, { FunctionName: 'bench', Role: role, Handler: 'index.echo', files: { 'index.mjs': fixture('esm/index.mjs') } });
-    const deployed = performance.now();
-    await invoke('bench');
-    const coldMs = performance.now() - deployed;
-    const times: number[] = [];
-    for (let i = 0; i < 200; i++) {
-      const started = performance.now();
-      await invoke('bench', { i });
-      times.push(performance.now() - started);
-    }
-    times.sort((a, b) => a - b);
-    const p50 = times[100];
-    const p99 = times[198];
-    console.log(
-      `lambda invoke latency: cold ${coldMs.toFixed(1)} ms (deploy ${(deployed - coldStart).toFixed(1)} ms); ` +
-        `warm p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms over 200 invocations`,
-    );
-    expect(p50).toBeLessThan(coldMs);
-  });
-});
-
-describe('restart', () => {
-  it('functions survive a restart on the same data folder and run again', async () => {
-    const dataDir = join(cloud.dataDir, '..', `lambda-restart-${process.pid}`);
-    const first = await startTestCloud({ dataDir });
-    try {
-      const client = new LambdaClient(first.clientConfig);
-      const firstRole = await createLambdaRole(first, 'restart-role');
-      await deployFunction(client, { FunctionName: 'durable', Role: firstRole, Handler: 'index.echo', files: { 'index.mjs': fixture('esm/index.mjs') } });
-      expect(payloadOf(await client.send(new InvokeCommand({ FunctionName: 'durable', Payload: '{"n":1}' }))).event).toEqual({ n: 1 });
-    } finally {
-      await first.close();
-    }
-    const second = await startTestCloud({ dataDir });
-    try {
-      const client = new LambdaClient(second.clientConfig);
-      const out = await client.send(new InvokeCommand({ FunctionName: 'durable', Payload: '{"n":2}' }));
-      expect(payloadOf(out).event).toEqual({ n: 2 });
-    } finally {
-      await second.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
   });
 });

@@ -118,11 +118,9 @@ describe('CreateFunction', () => {
   });
 
   it('rejects a role that does not exist, or that does not trust lambda.amazonaws.com', async () => {
-    const ec2Role = await createLambdaRole(
-      cloud,
-      'ec2-only',
-      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
-    );
+    const ec2Role = await createLambdaRole(cloud, 'ec2-only', {
+      trust: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
+    });
     for (const Role of [`arn:aws:iam::${ACCOUNT}:role/no-such-role`, ec2Role]) {
       const err = await failure(
         lambda.send(new CreateFunctionCommand({ FunctionName: 'untrusted', Runtime: 'nodejs22.x', Role, Handler: 'index.echo', Code: { ZipFile: zipOf(echoFiles()) } })),
@@ -199,8 +197,9 @@ describe('CreateFunction', () => {
   });
 
   it('a fault switch makes the next role check fail like a freshly created role on AWS', async () => {
-    const switched = await fetch(`${cloud.url}/_localcloud/lambda/faults`, { method: 'POST', body: JSON.stringify({ roleNotAssumable: 1 }) });
+    const switched = await fetch(`${cloud.url}/_localcloud/faults`, { method: 'POST', body: JSON.stringify({ roleNotAssumableFor: 1 }) });
     expect(switched.status).toBe(200);
+    expect(await switched.json()).toEqual({ roleNotAssumableFor: 1 });
     const input = { FunctionName: 'eventually', Runtime: 'nodejs22.x' as const, Role: role, Handler: 'index.echo', Code: { ZipFile: zipOf(echoFiles()) } };
     const err = await failure(lambda.send(new CreateFunctionCommand(input)));
     expect(err.message).toBe('The role defined for the function cannot be assumed by Lambda.');

@@ -15,7 +15,9 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { startTestCloud, type TestCloud } from '../support/cloud.ts';
-import { createLambdaRole, deployFunction, fixture } from '../fixtures/lambda/helpers.ts';
+import { AttachRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import type { CloudEvent } from '../../local-cloud/cloud.ts';
+import { BASIC_EXECUTION, createLambdaRole, deployFunction, fixture } from '../fixtures/lambda/helpers.ts';
 
 /** CloudWatch Logs over the wire (SDK v3 and the aws CLI), and the logs Lambda writes into it. */
 let cloud: TestCloud;
@@ -181,7 +183,7 @@ describe('streams and events', () => {
 describe('Lambda logs', () => {
   it('each worker writes /aws/lambda/NAME, stream YYYY/MM/DD/[$LATEST]HEX: the handler\'s lines between START and REPORT', async () => {
     const lambda = new LambdaClient(cloud.clientConfig);
-    const role = await createLambdaRole(cloud, 'logs-role');
+    const role = await createLambdaRole(cloud, 'logs-role', { logs: true });
     await deployFunction(lambda, { FunctionName: 'logged', Role: role, Handler: 'index.log', files: { 'index.mjs': fixture('esm/index.mjs') } });
     const first = await lambda.send(new InvokeCommand({ FunctionName: 'logged', Payload: '{"orderId":"o-1"}' }));
     await lambda.send(new InvokeCommand({ FunctionName: 'logged', Payload: '{"orderId":"o-2"}' }));
@@ -218,6 +220,30 @@ describe('Lambda logs', () => {
     expect(warnings.events!.map((e) => e.message!.split('\t').slice(2).join('\t'))).toEqual(['WARN\ta warning\n', 'WARN\ta warning\n']);
   });
 
+  it('without logs permissions on its role, a function\'s lines reach Tail but not CloudWatch Logs', async () => {
+    const seen: CloudEvent[] = [];
+    const listen = (event: CloudEvent) => seen.push(event);
+    cloud.cloud.events.on('event', listen);
+    const lambda = new LambdaClient(cloud.clientConfig);
+    const iam = new IAMClient(cloud.clientConfig);
+    const role = await createLambdaRole(cloud, 'no-logs-role');
+    await deployFunction(lambda, { FunctionName: 'unlogged', Role: role, Handler: 'index.log', files: { 'index.mjs': fixture('esm/index.mjs') } });
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'unlogged', Payload: '{}', LogType: 'Tail' }));
+    expect(Buffer.from(out.LogResult!, 'base64').toString()).toContain('hello from the handler');
+    const groups = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/aws/lambda/unlogged' }));
+    expect(groups.logGroups).toEqual([]);
+    cloud.cloud.events.off('event', listen);
+    expect(seen.find((e) => e.action === 'Logs')?.error).toBe(
+      `the execution role ${role} is not allowed logs:CreateLogGroup (attach AWSLambdaBasicExecutionRole, or grant logs:CreateLogGroup, logs:CreateLogStream and logs:PutLogEvents)`,
+    );
+
+    // The grant takes effect on the next invocation, without touching the function.
+    await iam.send(new AttachRolePolicyCommand({ RoleName: 'no-logs-role', PolicyArn: BASIC_EXECUTION }));
+    await lambda.send(new InvokeCommand({ FunctionName: 'unlogged', Payload: '{}' }));
+    const lines = await logs.send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/unlogged', filterPattern: '"hello from the handler"' }));
+    expect(lines.events).toHaveLength(1);
+  });
+
   it('logs describe-log-groups (aws CLI)', async () => {
     const out = await cloud.aws('logs', 'describe-log-groups', '--log-group-name-prefix', '/aws/lambda/');
     expect(out.code, out.stderr).toBe(0);
@@ -229,7 +255,7 @@ describe('Lambda logs', () => {
     const first = await startTestCloud({ dataDir });
     try {
       const lambda = new LambdaClient(first.clientConfig);
-      const role = await createLambdaRole(first, 'restart-logs');
+      const role = await createLambdaRole(first, 'restart-logs', { logs: true });
       await deployFunction(lambda, { FunctionName: 'kept', Role: role, Handler: 'index.log', files: { 'index.mjs': fixture('esm/index.mjs') } });
       await lambda.send(new InvokeCommand({ FunctionName: 'kept', Payload: '{"orderId":"o-kept"}' }));
       const client = new CloudWatchLogsClient(first.clientConfig);

@@ -73,7 +73,7 @@ process.on('message', (message: ParentMessage) => {
 async function init(message: InitMessage): Promise<void> {
   try {
     const taskRoot = realpathSync(message.taskRoot);
-    installResolution(taskRoot, message);
+    if (message.fence) installResolution(taskRoot, message);
     const app = await loadModule(taskRoot, message.handler);
     handler = resolveHandler(app, message.handler);
     send({ type: 'ready' });
@@ -161,9 +161,10 @@ function isTypeModule(dir: string, taskRoot: string): boolean {
 }
 
 /**
- * Module resolution as in Lambda: the function's bare imports resolve inside its own package,
- * except the AWS SDK v3, which the runtime provides. ESM goes through loader hooks; CommonJS
- * through the CommonJS resolver.
+ * Module resolution as in Lambda when a node_modules folder above the task root could otherwise
+ * lend the function packages it did not ship: bare imports resolve inside its own package, except
+ * the AWS SDK v3, which the runtime provides. ESM goes through loader hooks (which cost a loader
+ * thread, hence only when needed); CommonJS through the CommonJS resolver.
  */
 function installResolution(taskRoot: string, message: InitMessage): void {
   register(message.hooksUrl, {
@@ -216,7 +217,7 @@ function invoke(message: InvokeMessage): void {
     getRemainingTimeInMillis: () => Math.max(message.deadline - Date.now(), 0),
   };
 
-  const finish = (outcome: { ok: true; value: unknown } | { ok: false; error: unknown }) => {
+  const finish = (outcome: Outcome) => {
     if (state.settled) return;
     state.settled = true;
     flushOutput();
@@ -242,10 +243,17 @@ function invoke(message: InvokeMessage): void {
     send({ type: 'result', requestId: state.requestId, payload, maxMemoryMb });
   };
 
+  // A handler that returns no promise answers through the callback; by default Lambda sends that
+  // answer once the event loop is empty (or null, if the loop empties and the callback never came).
+  let answer: Outcome | undefined;
+  let stopWaiting: (() => void) | undefined;
+  const settle = (outcome: Outcome) => {
+    stopWaiting?.();
+    finish(outcome);
+  };
   const callback: Callback = (error, result) => {
-    const outcome = error !== undefined && error !== null ? { ok: false as const, error } : { ok: true as const, value: result };
-    if (context.callbackWaitsForEmptyEventLoop) whenEventLoopEmpty(() => finish(outcome));
-    else finish(outcome);
+    answer ??= error !== undefined && error !== null ? { ok: false, error } : { ok: true, value: result };
+    if (!context.callbackWaitsForEmptyEventLoop) settle(answer);
   };
 
   try {
@@ -253,28 +261,35 @@ function invoke(message: InvokeMessage): void {
     const returned = handler(JSON.parse(message.event), context, callback);
     if (returned !== null && typeof returned === 'object' && typeof (returned as Promise<unknown>).then === 'function') {
       (returned as Promise<unknown>).then(
-        (value) => finish({ ok: true, value }),
-        (error) => finish({ ok: false, error }),
+        (value) => settle({ ok: true, value }),
+        (error) => settle({ ok: false, error }),
       );
-    } else if (handler.length < 3) {
-      // A synchronous handler without a callback: Lambda answers null once the event loop is empty.
-      whenEventLoopEmpty(() => finish({ ok: true, value: null }));
+    } else if (!state.settled) {
+      stopWaiting = whenEventLoopEmpty(() => finish(answer ?? { ok: true, value: null }));
     }
   } catch (error) {
-    finish({ ok: false, error });
+    settle({ ok: false, error });
   }
 }
 
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 /**
- * Lambda's callbackWaitsForEmptyEventLoop: answer only once nothing is left to run. The IPC
- * channel would keep the loop alive forever, so it stops counting until 'beforeExit'.
+ * Calls `then` once nothing is left to run (Lambda's callbackWaitsForEmptyEventLoop). The IPC
+ * channel would keep the loop alive forever, so it stops counting until 'beforeExit'. Returns a
+ * function that stops waiting.
  */
-function whenEventLoopEmpty(then: () => void): void {
-  process.channel?.unref();
-  process.once('beforeExit', () => {
+function whenEventLoopEmpty(then: () => void): () => void {
+  const onEmpty = () => {
     process.channel?.ref();
     then();
-  });
+  };
+  process.channel?.unref();
+  process.once('beforeExit', onEmpty);
+  return () => {
+    process.off('beforeExit', onEmpty);
+    process.channel?.ref();
+  };
 }
 
 /** An uncaught error ends the sandbox, as in Lambda; the current invocation gets the error. */

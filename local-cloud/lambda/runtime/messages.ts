@@ -14,6 +14,8 @@ export interface InitMessage {
   sdkBase: string;
   /** File URL of the ESM resolve hooks module. */
   hooksUrl: string;
+  /** Whether module resolution must be fenced in to the task root (see CodeStore.needsModuleFence). */
+  fence: boolean;
 }
 
 export interface InvokeMessage {

@@ -33,11 +33,15 @@ export interface FunctionSnapshot {
 /** What the local cloud gives the runtime: bundled worker files, credentials, a log sink. */
 export interface RuntimeHost {
   readonly region: string;
+  /** Whether workers must fence module resolution in to their task root. */
+  readonly moduleFence: boolean;
   files(): Promise<RuntimeFiles>;
   endpointUrl(): string;
   issueSession(roleArn: string, sessionName: string): RoleSession;
   revokeSession(accessKeyId: string): void;
-  writeLog(group: string, stream: string, message: string, timestamp: number): void;
+  /** Whether the function's execution role lets Lambda write its logs (asked at each invocation). */
+  logsPermitted(fn: FunctionSnapshot, stream: string): boolean;
+  writeLog(fn: FunctionSnapshot, stream: string, message: string, timestamp: number): void;
 }
 
 export interface InvocationRequest {
@@ -76,6 +80,8 @@ export class Sandbox {
   private collecting: string[] | undefined;
   private maxMemoryMb = 0;
   private gone = false;
+  /** Lambda writes to CloudWatch Logs with the execution role; re-checked at each invocation. */
+  private logsAllowed = false;
 
   constructor(
     private readonly fn: FunctionSnapshot,
@@ -94,6 +100,7 @@ export class Sandbox {
   async run(request: InvocationRequest): Promise<InvocationResult> {
     const lines: string[] = [];
     this.collecting = lines;
+    this.logsAllowed = this.host.logsPermitted(this.fn, this.logStreamName);
     try {
       let initMs: number | undefined;
       if (!this.worker) {
@@ -139,7 +146,14 @@ export class Sandbox {
       onExit: () => this.markGone(),
     });
     return this.worker.init(
-      { type: 'init', handler: this.fn.handler, taskRoot: this.fn.taskRoot, sdkBase: files.sdkBase, hooksUrl: files.hooksUrl },
+      {
+        type: 'init',
+        handler: this.fn.handler,
+        taskRoot: this.fn.taskRoot,
+        sdkBase: files.sdkBase,
+        hooksUrl: files.hooksUrl,
+        fence: this.host.moduleFence,
+      },
       INIT_LIMIT_MS + this.fn.timeout * 1000,
     );
   }
@@ -237,7 +251,7 @@ export class Sandbox {
   }
 
   private emit(line: string): void {
-    this.host.writeLog(this.fn.logGroup, this.logStreamName, `${line}\n`, Date.now());
+    if (this.logsAllowed) this.host.writeLog(this.fn, this.logStreamName, `${line}\n`, Date.now());
     this.collecting?.push(line);
   }
 
