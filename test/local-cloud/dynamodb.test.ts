@@ -79,3 +79,27 @@ describe('dynamodb (dynalite mounted in the local cloud)', () => {
     expect(sdkList.TableNames).toEqual(expect.arrayContaining(['cli-table', 'sdk-table']));
   });
 });
+
+describe('dynamodb persistence', () => {
+  it('keeps tables and items across a restart on the same data folder', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dataDir = mkdtempSync(join(tmpdir(), 'local-cloud-ddb-'));
+    try {
+      const first = await startTestCloud({ dataDir });
+      const client = new DynamoDBClient(first.clientConfig);
+      await client.send(new CreateTableCommand(table('kept')));
+      await client.send(new PutItemCommand({ TableName: 'kept', Item: { pk: { S: 'order-1' } } }));
+      await first.close();
+
+      const second = await startTestCloud({ dataDir });
+      const again = new DynamoDBClient(second.clientConfig);
+      const got = await again.send(new GetItemCommand({ TableName: 'kept', Key: { pk: { S: 'order-1' } } }));
+      expect(got.Item).toEqual({ pk: { S: 'order-1' } });
+      await second.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
