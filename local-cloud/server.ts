@@ -13,9 +13,11 @@ import { iamQuery } from './iam/query.ts';
 import { sqsJson } from './sqs/json.ts';
 import { sqsQuery } from './sqs/query.ts';
 import { DynamoDbService } from './dynamodb/index.ts';
+import { authorizeDynamoDbCall, replayRequest } from './dynamodb/authorize.ts';
 import { apigatewayRest } from './apigateway/rest.ts';
 import { lambdaRest } from './lambda/rest.ts';
 import { logsJson } from './logs/json.ts';
+import { snsQuery } from './sns/query.ts';
 import { ExecuteApi, isExecuteApiPath } from './apigateway/execute-api.ts';
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -50,7 +52,7 @@ function protocolsFor(cloud: Cloud): Protocols {
   const sqsJsonService = sqsJson(cloud);
   const logsJsonService = logsJson(cloud);
   return {
-    query: { sts: stsQuery, iam: iamQuery(cloud), sqs: sqsQuery(cloud) },
+    query: { sts: stsQuery, iam: iamQuery(cloud), sqs: sqsQuery(cloud), sns: snsQuery(cloud) },
     json: { [sqsJsonService.targetPrefix]: sqsJsonService, [logsJsonService.targetPrefix]: logsJsonService },
     rest: [apigatewayRest(cloud.apigateway), lambdaRest(cloud)],
     executeApi: new ExecuteApi(cloud),
@@ -144,12 +146,7 @@ async function handle(cloud: Cloud, protocols: Protocols, req: IncomingMessage, 
   // Calls to a deployed API come first: they are unsigned and may carry any body or headers,
   // and their path shares the /restapis/{id}/ prefix with the control plane.
   if (isExecuteApiPath(url.pathname)) return protocols.executeApi.handle(req, res);
-  if (DynamoDbService.accepts(target)) {
-    res.on('finish', () =>
-      cloud.log({ service: 'dynamodb', action: target!.split('.')[1] ?? '?', status: res.statusCode, ms: elapsed(started) }),
-    );
-    return cloud.dynamodb.handle(req, res);
-  }
+  if (DynamoDbService.accepts(target)) return handleDynamoDb(cloud, target!, req, res, started);
   if (url.pathname === '/_localcloud/health') {
     writeRest(res, randomUUID(), { body: { status: 'ready', pid: process.pid, region: cloud.region } });
     return;
@@ -260,6 +257,52 @@ async function handle(cloud: Cloud, protocols: Protocols, req: IncomingMessage, 
   });
   writeRestError(res, undefined, requestId, error);
   record(error.status, error);
+}
+
+/**
+ * DynamoDB is dynalite's; the admin's calls go straight to it, while a function role's calls are
+ * first authorized against the role's policies (dynalite itself has no IAM).
+ */
+async function handleDynamoDb(
+  cloud: Cloud,
+  target: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  started: number,
+): Promise<void> {
+  const operation = target.split('.')[1] ?? '?';
+  const scope = parseCredentialScope(header(req, 'authorization'));
+  const caller = cloud.identify(scope?.accessKeyId ?? 'anonymous');
+  res.on('finish', () =>
+    cloud.log({
+      service: 'dynamodb',
+      action: operation,
+      status: res.statusCode,
+      ms: elapsed(started),
+      caller: caller.kind === 'role' ? caller.arn : undefined,
+    }),
+  );
+  if (caller.kind === 'admin') return cloud.dynamodb.handle(req, res);
+  const requestId = randomUUID();
+  const body = await readBody(req);
+  const ctx: CallContext = {
+    requestId,
+    region: cloud.region,
+    accountId: cloud.accountId,
+    service: 'dynamodb',
+    action: operation,
+    caller,
+    cloud,
+  };
+  try {
+    authorizeDynamoDbCall(ctx, operation, body);
+  } catch (err) {
+    const error = toAwsError(err);
+    writeJsonError(res, { version: '1.0', errorNamespace: 'com.amazon.coral.service' }, requestId, error);
+    cloud.log({ service: 'dynamodb', action: operation, status: error.status, error: `${error.code}: ${error.message}` });
+    return;
+  }
+  return cloud.dynamodb.handle(replayRequest(req, body), res);
 }
 
 /** GET shows the fault switches; POST {"roleNotAssumableFor": N} sets them. */
