@@ -8,5 +8,7 @@ export default defineConfig({
     // Each suite starts its own local cloud on a free port, so files can run in parallel.
     pool: 'forks',
     reporters: ['default'],
+    // The SDK's Node-version notice would repeat in every file; step 0 reports an old Node once.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });
