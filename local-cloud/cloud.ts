@@ -10,6 +10,7 @@ import { DynamoDbService } from './dynamodb/index.ts';
 import { ApigatewayBackend } from './apigateway/backend.ts';
 import { LambdaBackend } from './lambda/backend.ts';
 import { LogsBackend } from './logs/backend.ts';
+import { SnsBackend } from './sns/backend.ts';
 import { SessionIssuer, roleNameOf } from './sts/sessions.ts';
 
 export const ACCOUNT_ID = '000000000000';
@@ -52,6 +53,7 @@ export class Cloud {
   readonly apigateway: ApigatewayBackend;
   readonly logs: LogsBackend;
   readonly lambda: LambdaBackend;
+  readonly sns: SnsBackend;
   /** Role-session credentials the cloud issued (Lambda's execution roles). */
   readonly sessions = new SessionIssuer();
 
@@ -64,6 +66,7 @@ export class Cloud {
     this.apigateway = new ApigatewayBackend(this);
     this.logs = new LogsBackend(this);
     this.lambda = new LambdaBackend(this);
+    this.sns = new SnsBackend(this);
   }
 
   /**
@@ -105,6 +108,7 @@ export class Cloud {
   }
 
   async close(): Promise<void> {
+    await this.sns.close(); // deliveries under way finish before their targets stop
     await this.lambda.close();
     this.logs.close();
     this.sqs.close();
