@@ -7,6 +7,7 @@ import {
   GetItemCommand,
   ListTablesCommand,
   PutItemCommand,
+  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { startTestCloud, type TestCloud } from '../support/cloud.ts';
 
@@ -28,6 +29,7 @@ const table = (name: string) => ({
 describe('dynamodb (dynalite mounted in the local cloud)', () => {
   it('creates a table that is ACTIVE at once, stores and reads items (SDK)', async () => {
     const created = await ddb.send(new CreateTableCommand(table('sdk-table')));
+    await waitUntilTableExists({ client: ddb, minDelay: 1, maxWaitTime: 10 }, { TableName: 'sdk-table' });
     expect(created.TableDescription?.TableArn).toMatch(/^arn:aws:dynamodb:us-east-1:\d{12}:table\/sdk-table$/);
     const described = await ddb.send(new DescribeTableCommand({ TableName: 'sdk-table' }));
     expect(described.Table?.TableStatus).toBe('ACTIVE');
@@ -90,6 +92,8 @@ describe('dynamodb persistence', () => {
       const first = await startTestCloud({ dataDir });
       const client = new DynamoDBClient(first.clientConfig);
       await client.send(new CreateTableCommand(table('kept')));
+      // As on AWS, a table takes writes once ACTIVE (here: at once, but CreateTable still answers CREATING).
+      await waitUntilTableExists({ client, minDelay: 1, maxWaitTime: 10 }, { TableName: 'kept' });
       await client.send(new PutItemCommand({ TableName: 'kept', Item: { pk: { S: 'order-1' } } }));
       await first.close();
 
