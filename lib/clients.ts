@@ -1,6 +1,12 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { resolveTarget } from './config.ts';
 
 // Step 0 and its check report an old Node.js once, with what to do; the SDK would repeat its
@@ -23,3 +29,10 @@ export function clientConfig() {
 export const sqsClient = () => new SQSClient(clientConfig());
 export const stsClient = () => new STSClient(clientConfig());
 export const lambdaClient = () => new LambdaClient(clientConfig());
+export const iamClient = () => new IAMClient(clientConfig());
+export const logsClient = () => new CloudWatchLogsClient(clientConfig());
+export const apiGatewayClient = () => new APIGatewayClient(clientConfig());
+export const snsClient = () => new SNSClient(clientConfig());
+export const dynamoDbClient = () => new DynamoDBClient(clientConfig());
+/** DynamoDB with plain JavaScript values in and out (no {S: …} / {N: …} wrapping). */
+export const documentClient = () => DynamoDBDocumentClient.from(dynamoDbClient());

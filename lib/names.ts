@@ -30,10 +30,35 @@ export function names() {
     /** Step 1: the queue that holds every order, and where failing orders end up. */
     ordersQueue: `${prefix}-orders`,
     deadLetterQueue: `${prefix}-orders-dlq`,
+    /** Step 2: the intake function, the role it runs as, and where its logs go. */
+    intakeFunction: `${prefix}-intake`,
+    intakeRole: `${prefix}-intake-role`,
+    intakeLogGroup: `/aws/lambda/${prefix}-intake`,
+    /** Step 3: the REST API in front of the intake function, and the stage shops call. */
+    api: `${prefix}-orders-api`,
+    apiStage: 'v1',
+    /** Step 4: the topic every status update of every order is published to. */
+    updatesTopic: `${prefix}-order-updates`,
+    /** Step 5: the monitor function (fed by the orders queue), its role, and its logs. */
+    monitorFunction: `${prefix}-monitor`,
+    monitorRole: `${prefix}-monitor-role`,
+    monitorLogGroup: `/aws/lambda/${prefix}-monitor`,
+    /** Step 6: the table that keeps every status update of every order. */
+    orderEventsTable: `${prefix}-order-events`,
+    /** Step 7: the recorder function, its role, its logs, and where its failed invocations go. */
+    recorderFunction: `${prefix}-recorder`,
+    recorderRole: `${prefix}-recorder-role`,
+    recorderLogGroup: `/aws/lambda/${prefix}-recorder`,
+    recorderFailureQueue: `${prefix}-recorder-failures`,
   };
 }
 
-/** The tags every resource carries, as a map (SQS, Lambda, API Gateway take this form). */
+/** The tags every resource carries, as a map (SQS, Lambda, API Gateway, CloudWatch Logs take this form). */
 export function workbookTags(): Record<string, string> {
   return { [TAG_KEY]: workbookPrefix() };
+}
+
+/** The same tags as a list of {Key, Value} (IAM takes this form). */
+export function workbookTagList(): { Key: string; Value: string }[] {
+  return Object.entries(workbookTags()).map(([Key, Value]) => ({ Key, Value }));
 }

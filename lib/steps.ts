@@ -30,6 +30,14 @@ export const STEPS: readonly Step[] = [
     script: 'deploy.ts',
     entry: 'deploy',
   },
+  {
+    number: 2,
+    folder: '02-intake-lambda',
+    title: 'The intake function, its role and its log group',
+    script: 'deploy.ts',
+    entry: 'deploy',
+  },
+  { number: 3, folder: '03-api', title: 'The REST API: POST /orders', script: 'deploy.ts', entry: 'deploy' },
 ];
 
 export type Edition = 'steps' | 'solutions';

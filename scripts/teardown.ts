@@ -16,12 +16,41 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { sqsClient, stsClient } from '../lib/clients.ts';
+import { DeleteRestApiCommand, GetRestApisCommand, NotFoundException, TooManyRequestsException, type APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import {
+  DeleteFunctionCommand,
+  ListFunctionsCommand,
+  ListTagsCommand,
+  ResourceNotFoundException as FunctionNotFound,
+  type LambdaClient,
+} from '@aws-sdk/client-lambda';
+import {
+  DeleteLogGroupCommand,
+  DescribeLogGroupsCommand,
+  ListTagsForResourceCommand,
+  ResourceNotFoundException as LogGroupNotFound,
+  type CloudWatchLogsClient,
+} from '@aws-sdk/client-cloudwatch-logs';
+import {
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+  ListRoleTagsCommand,
+  ListRolesCommand,
+  NoSuchEntityException,
+  type IAMClient,
+} from '@aws-sdk/client-iam';
+import { apiGatewayClient, dynamoDbClient, iamClient, lambdaClient, logsClient, snsClient, sqsClient, stsClient } from '../lib/clients.ts';
 import { resolveTarget } from '../lib/config.ts';
 import { ensureTargetAnswers } from '../lib/localCloud.ts';
 import { isMainModule, runMain } from '../lib/main.ts';
 import { TAG_KEY, workbookPrefix } from '../lib/names.ts';
 import { cmd, detail, fail, heading, hint, ok, say } from '../lib/output.ts';
+import { retry } from '../lib/wait.ts';
+import { subscriptions } from './teardown-subscriptions.ts';
+import { tables } from './teardown-tables.ts';
 
 export interface Resource {
   kind: string;
@@ -30,7 +59,7 @@ export interface Resource {
   id: string;
 }
 
-interface ResourceKind {
+export interface ResourceKind {
   kind: string;
   /** The workbook's resources of this kind, in the order they must go. */
   list(prefix: string): Promise<Resource[]>;
@@ -91,13 +120,161 @@ async function describeQueue(sqs: SQSClient, url: string) {
   }
 }
 
+/** The workbook's REST APIs (stages, deployments, resources and methods go with them). */
+function restApis(apigw: APIGatewayClient): ResourceKind {
+  return {
+    kind: 'REST API',
+    async list(prefix) {
+      const found: Resource[] = [];
+      let position: string | undefined;
+      do {
+        const page = await apigw.send(new GetRestApisCommand({ limit: 500, position }));
+        for (const api of page.items ?? []) {
+          if (ours(prefix, api.name ?? '', api.tags)) found.push({ kind: 'REST API', name: `${api.name} (${api.id})`, id: api.id! });
+        }
+        position = page.position;
+      } while (position);
+      return found;
+    },
+    async remove(api) {
+      try {
+        // AWS allows one DeleteRestApi every 30 s per account: wait our turn rather than fail.
+        await retry(() => apigw.send(new DeleteRestApiCommand({ restApiId: api.id })), {
+          retryable: (err) => err instanceof TooManyRequestsException,
+          waitingMessage: 'AWS deletes one REST API every 30 seconds per account. Waiting…',
+          deadlineMs: 120_000,
+          initialDelayMs: 2_000,
+          maxDelayMs: 15_000,
+        });
+        return true;
+      } catch (err) {
+        if (err instanceof NotFoundException) return false;
+        throw err;
+      }
+    },
+  };
+}
+
+/** The workbook's Lambda functions (their permissions go with them). */
+function functions(lambda: LambdaClient): ResourceKind {
+  return {
+    kind: 'Lambda function',
+    async list(prefix) {
+      const found: Resource[] = [];
+      let Marker: string | undefined;
+      do {
+        const page = await lambda.send(new ListFunctionsCommand({ Marker }));
+        for (const fn of page.Functions ?? []) {
+          if (!fn.FunctionName?.startsWith(`${prefix}-`)) continue;
+          const tags = await lambda.send(new ListTagsCommand({ Resource: fn.FunctionArn })).then(
+            (out) => out.Tags,
+            (err) => (err instanceof FunctionNotFound ? undefined : Promise.reject(err)),
+          );
+          if (ours(prefix, fn.FunctionName, tags)) found.push({ kind: 'Lambda function', name: fn.FunctionName, id: fn.FunctionName });
+        }
+        Marker = page.NextMarker;
+      } while (Marker);
+      return found;
+    },
+    async remove(fn) {
+      try {
+        await lambda.send(new DeleteFunctionCommand({ FunctionName: fn.id }));
+        return true;
+      } catch (err) {
+        if (err instanceof FunctionNotFound) return false;
+        throw err;
+      }
+    },
+  };
+}
+
+/** The functions' log groups, /aws/lambda/<prefix>-…: after the functions, which would write to them. */
+function logGroups(logs: CloudWatchLogsClient): ResourceKind {
+  const lambdaGroups = '/aws/lambda/';
+  return {
+    kind: 'log group',
+    async list(prefix) {
+      const found: Resource[] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: `${lambdaGroups}${prefix}-`, nextToken }));
+        for (const group of page.logGroups ?? []) {
+          const name = group.logGroupName!;
+          const arn = group.logGroupArn ?? group.arn!.replace(/:\*$/, '');
+          const tags = await logs.send(new ListTagsForResourceCommand({ resourceArn: arn })).then(
+            (out) => out.tags,
+            (err) => (err instanceof LogGroupNotFound ? undefined : Promise.reject(err)),
+          );
+          if (ours(prefix, name.slice(lambdaGroups.length), tags)) found.push({ kind: 'log group', name, id: name });
+        }
+        nextToken = page.nextToken;
+      } while (nextToken);
+      return found;
+    },
+    async remove(group) {
+      try {
+        await logs.send(new DeleteLogGroupCommand({ logGroupName: group.id }));
+        return true;
+      } catch (err) {
+        if (err instanceof LogGroupNotFound) return false;
+        throw err;
+      }
+    },
+  };
+}
+
+/** The workbook's IAM roles, with their inline policies and attachments (IAM refuses to delete a role that has any). */
+function roles(iam: IAMClient): ResourceKind {
+  return {
+    kind: 'IAM role',
+    async list(prefix) {
+      const found: Resource[] = [];
+      let Marker: string | undefined;
+      do {
+        const page = await iam.send(new ListRolesCommand({ Marker }));
+        for (const role of page.Roles ?? []) {
+          if (!role.RoleName?.startsWith(`${prefix}-`)) continue;
+          const tags = await iam.send(new ListRoleTagsCommand({ RoleName: role.RoleName })).then(
+            (out) => Object.fromEntries((out.Tags ?? []).map((tag) => [tag.Key!, tag.Value!])),
+            (err) => (err instanceof NoSuchEntityException ? undefined : Promise.reject(err)),
+          );
+          if (ours(prefix, role.RoleName, tags)) found.push({ kind: 'IAM role', name: role.RoleName, id: role.RoleName });
+        }
+        Marker = page.IsTruncated ? page.Marker : undefined;
+      } while (Marker);
+      return found;
+    },
+    async remove(role) {
+      try {
+        const { PolicyNames = [] } = await iam.send(new ListRolePoliciesCommand({ RoleName: role.id }));
+        for (const PolicyName of PolicyNames) await iam.send(new DeleteRolePolicyCommand({ RoleName: role.id, PolicyName }));
+        const { AttachedPolicies = [] } = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: role.id }));
+        for (const { PolicyArn } of AttachedPolicies) await iam.send(new DetachRolePolicyCommand({ RoleName: role.id, PolicyArn }));
+        await iam.send(new DeleteRoleCommand({ RoleName: role.id }));
+        return true;
+      } catch (err) {
+        if (err instanceof NoSuchEntityException) return false;
+        throw err;
+      }
+    },
+  };
+}
+
 /**
  * Every kind of resource, in the order teardown removes them: whatever uses something goes
- * first. Later steps slot theirs in ahead of the queues, in this order: SNS subscriptions,
- * event source mappings, the REST API, functions, log groups, roles, the topic, the table.
+ * first. Later steps slot theirs in, in this order: SNS subscriptions, event source mappings,
+ * the REST API, functions, log groups, roles, the topic, the table, the queues.
  */
 function resourceKinds(): ResourceKind[] {
-  return [queues(sqsClient())];
+  return [
+    subscriptions(snsClient()),
+    restApis(apiGatewayClient()),
+    functions(lambdaClient()),
+    logGroups(logsClient()),
+    roles(iamClient()),
+    tables(dynamoDbClient()),
+    queues(sqsClient()),
+  ];
 }
 
 export interface PlannedResource extends Resource {
@@ -123,7 +300,8 @@ export async function teardown(options: { dryRun?: boolean; yes?: boolean } = {}
     ok('Nothing to remove: the workbook has nothing left here.');
     return 0;
   }
-  for (const resource of plan) detail(`${resource.kind.padEnd(10)} ${resource.name}`);
+  const width = Math.max(...plan.map((r) => r.kind.length));
+  for (const resource of plan) detail(`${resource.kind.padEnd(width)}  ${resource.name}`);
 
   if (options.dryRun) {
     say(`\nDry run: nothing removed. ${cmd('npm run teardown')} removes these ${plan.length}.`);

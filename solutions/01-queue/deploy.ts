@@ -59,8 +59,8 @@ export async function deploy() {
     VisibilityTimeout: String(VISIBILITY_TIMEOUT),
     ReceiveMessageWaitTimeSeconds: String(LONG_POLL_SECONDS),
     MessageRetentionPeriod: String(ORDERS_RETENTION),
-    // The redrive policy: SQS takes a JSON *string* naming the DLQ by its ARN and the number
-    // of receives a message gets before it moves there.
+    // Exercise: the redrive policy. SQS takes a JSON *string* naming the DLQ by its ARN and the
+    // number of receives a message gets before it moves there (README.md explains both).
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterQueueArn, maxReceiveCount: MAX_RECEIVE_COUNT }),
   });
   ok(

@@ -9,7 +9,10 @@ describe('npm run tour', () => {
     const result = await run('npm', ['run', 'tour'], env);
     expect(result.code, result.output).toBe(0);
     expect(result.stdout).toMatch(/✔ solution 1: .*\n✔ check step 1 \(10 verifications\)/);
-    expect(result.stdout).toMatch(/✔ teardown \(2 resources\)/);
+    expect(result.stdout).toMatch(/✔ solution 2: .*\n✔ check step 2 \(13 verifications\)/);
+    expect(result.stdout).toMatch(/✔ solution 3: .*\n✔ check step 3 \(9 verifications\)/);
+    // The API, the function, its log group, its role, and the two queues.
+    expect(result.stdout).toMatch(/✔ teardown \(6 resources\)/);
     expect(result.stdout).toContain('✔ nothing left behind');
     expect(result.stdout).toMatch(/Tour passed: \d+ phases, \d+ steps, in [\d.]+ (ms|s) \(wall time\)/);
   });

@@ -1,0 +1,219 @@
+/**
+ * Step 2: the intake function (read README.md next to this file first).
+ *
+ * The function that takes orders in: it validates each one (order.ts) and puts it on the orders
+ * queue (handler.ts). This script gives it an identity — an execution role that may write logs
+ * and send to THIS queue, nothing more — a log group, and the function itself.
+ *
+ * Run it with `npm run step:2`; running it again is harmless (it updates what changed).
+ */
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  EntityAlreadyExistsException,
+  GetRoleCommand,
+  PutRolePolicyCommand,
+  TagRoleCommand,
+  UpdateAssumeRolePolicyCommand,
+  type IAMClient,
+} from '@aws-sdk/client-iam';
+import {
+  CreateLogGroupCommand,
+  DescribeLogGroupsCommand,
+  PutRetentionPolicyCommand,
+  TagResourceCommand as TagLogGroupCommand,
+  type CloudWatchLogsClient,
+} from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CreateFunctionCommand,
+  GetFunctionCommand,
+  ResourceNotFoundException,
+  Runtime,
+  TagResourceCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+  waitUntilFunctionActiveV2,
+  waitUntilFunctionUpdatedV2,
+  type FunctionConfiguration,
+  type LambdaClient,
+} from '@aws-sdk/client-lambda';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, QueueDoesNotExist, type SQSClient } from '@aws-sdk/client-sqs';
+import { iamClient, lambdaClient, logsClient, sqsClient } from '../../lib/clients.ts';
+import { resolveTarget } from '../../lib/config.ts';
+import { WorkbookError } from '../../lib/errors.ts';
+import { HANDLER, bundleHandler, whenRoleAssumable } from '../../lib/lambda.ts';
+import { names, workbookTagList, workbookTags } from '../../lib/names.ts';
+import { cmd, detail, heading, next, ok } from '../../lib/output.ts';
+import { runWhenExecuted } from '../../lib/steps.ts';
+import { todo } from '../../lib/todo.ts';
+
+/** The function's settings (README.md explains each). */
+const RUNTIME = Runtime.nodejs22x;
+/** Sending one message takes milliseconds; a stuck call should fail well before API Gateway's 29 s. */
+const TIMEOUT_SECONDS = 5;
+/** Lambda gives CPU in proportion to memory: 256 MB starts Node and the SDK quickly, and costs little. */
+const MEMORY_MB = 256;
+/** CloudWatch Logs keeps logs forever unless told otherwise, and storage is billed. */
+const LOG_RETENTION_DAYS = 14;
+
+/** Who may assume the role (its trust policy): the Lambda service, and nobody else. */
+const TRUST_POLICY = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+};
+/** AWS's managed policy for function logs: create the log stream and put log events, nothing else. */
+const BASIC_EXECUTION_POLICY_ARN = 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
+/** The role's inline policy: what the function may do beyond logging. */
+const SEND_POLICY_NAME = 'send-orders';
+
+export async function deploy() {
+  const n = names();
+  heading(`Step 2: the intake function (${resolveTarget().label})`);
+
+  // 0. What step 1 made: the queue's URL (for the function) and ARN (for the policy).
+  const { ordersQueueUrl, ordersQueueArn } = await findOrdersQueue(sqsClient(), n.ordersQueue);
+
+  // 1. The execution role: who the function is when it calls AWS.
+  const iam = iamClient();
+  const roleArn = await ensureRole(iam, n.intakeRole);
+  await iam.send(new AttachRolePolicyCommand({ RoleName: n.intakeRole, PolicyArn: BASIC_EXECUTION_POLICY_ARN }));
+
+  // 2. Exercise: the one thing the function may do besides logging. One action, on one queue.
+  const sendOrdersPolicy = {
+    Version: '2012-10-17',
+    Statement: [
+      todo('step 2: one statement that allows the action sqs:SendMessage on the resource ordersQueueArn, and nothing more'),
+    ],
+  };
+  // PutRolePolicy replaces the policy of that name: running it again is harmless.
+  await iam.send(
+    new PutRolePolicyCommand({ RoleName: n.intakeRole, PolicyName: SEND_POLICY_NAME, PolicyDocument: JSON.stringify(sendOrdersPolicy) }),
+  );
+  ok(`${n.intakeRole}: assumable by Lambda; may write logs and sqs:SendMessage to ${n.ordersQueue}, nothing else`);
+  detail(roleArn);
+
+  // 3. The log group, made before the function, so that it carries our tag and a retention period
+  //    (Lambda would create it on first use with neither).
+  await ensureLogGroup(logsClient(), n.intakeLogGroup);
+  ok(`${n.intakeLogGroup}: keeps the function's logs ${LOG_RETENTION_DAYS} days`);
+
+  // 4. The code: handler.ts and what it imports, bundled by esbuild and zipped in memory.
+  const code = await bundleHandler(new URL('./handler.ts', import.meta.url));
+
+  // 5. The function.
+  const lambda = lambdaClient();
+  const configuration = {
+    FunctionName: n.intakeFunction,
+    Role: roleArn,
+    Runtime: RUNTIME,
+    Handler: HANDLER,
+    Timeout: TIMEOUT_SECONDS,
+    MemorySize: MEMORY_MB,
+    Environment: { Variables: { QUEUE_URL: ordersQueueUrl } },
+    Description: 'Validates orders from POST /orders and puts them on the orders queue',
+  };
+  const existing = await getFunction(lambda, n.intakeFunction);
+  if (!existing) {
+    // Right after CreateRole, AWS may answer "The role defined for the function cannot be
+    // assumed by Lambda" for a few seconds: whenRoleAssumable retries that, with backoff.
+    await whenRoleAssumable(
+      () => lambda.send(new CreateFunctionCommand({ ...configuration, Code: { ZipFile: code.zip }, Tags: workbookTags() })),
+      n.intakeRole,
+    );
+    // A new function is Pending until Lambda has prepared it; it can be invoked once Active.
+    await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 120 }, { FunctionName: n.intakeFunction });
+    ok(`${n.intakeFunction}: created (${RUNTIME}, ${MEMORY_MB} MB, ${TIMEOUT_SECONDS} s timeout, code ${kilobytes(code.zip.length)} zipped)`);
+  } else {
+    const changed: string[] = [];
+    if (existing.CodeSha256 !== code.sha256) {
+      await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: n.intakeFunction, ZipFile: code.zip }));
+      // One update at a time: the next would fail with ResourceConflictException while this one runs.
+      await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 120 }, { FunctionName: n.intakeFunction });
+      changed.push('code');
+    }
+    if (configurationDiffers(existing, configuration)) {
+      await whenRoleAssumable(() => lambda.send(new UpdateFunctionConfigurationCommand(configuration)), n.intakeRole);
+      await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 120 }, { FunctionName: n.intakeFunction });
+      changed.push('configuration');
+    }
+    await lambda.send(new TagResourceCommand({ Resource: existing.FunctionArn, Tags: workbookTags() }));
+    ok(`${n.intakeFunction}: ${changed.length ? `updated its ${changed.join(' and ')}` : 'already up to date'}`);
+  }
+  detail(`QUEUE_URL=${ordersQueueUrl}`);
+
+  next(`${cmd('npm run check:step-2')} verifies the role and sends the function good and bad orders.`);
+  return { functionName: n.intakeFunction, roleArn };
+}
+
+async function findOrdersQueue(sqs: SQSClient, name: string) {
+  try {
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+    return { ordersQueueUrl: QueueUrl!, ordersQueueArn: Attributes!.QueueArn! };
+  } catch (err) {
+    if (!(err instanceof QueueDoesNotExist)) throw err;
+    throw new WorkbookError(`There is no queue named ${name}: the intake function needs it.`, 'create it first: `npm run step:1`.');
+  }
+}
+
+/** CreateRole, or for a role made by an earlier run: its trust policy and tags brought up to date. */
+async function ensureRole(iam: IAMClient, name: string): Promise<string> {
+  const trust = JSON.stringify(TRUST_POLICY);
+  try {
+    const { Role } = await iam.send(
+      new CreateRoleCommand({
+        RoleName: name,
+        AssumeRolePolicyDocument: trust,
+        Description: 'Execution role of the intake function: logs, and SendMessage to the orders queue',
+        Tags: workbookTagList(), // `npm run teardown` removes only what carries this tag
+      }),
+    );
+    return Role!.Arn!;
+  } catch (err) {
+    if (!(err instanceof EntityAlreadyExistsException)) throw err;
+    await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: name, PolicyDocument: trust }));
+    await iam.send(new TagRoleCommand({ RoleName: name, Tags: workbookTagList() }));
+    const { Role } = await iam.send(new GetRoleCommand({ RoleName: name }));
+    return Role!.Arn!;
+  }
+}
+
+/** CreateLogGroup, or for a group made earlier (by us, or by Lambda on first use): our tag added. */
+async function ensureLogGroup(logs: CloudWatchLogsClient, name: string): Promise<void> {
+  const { logGroups = [] } = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name }));
+  const existing = logGroups.find((group) => group.logGroupName === name);
+  if (existing) {
+    // Tagging takes the group's ARN without the ":*" that DescribeLogGroups' `arn` ends with.
+    const arn = existing.logGroupArn ?? existing.arn!.replace(/:\*$/, '');
+    await logs.send(new TagLogGroupCommand({ resourceArn: arn, tags: workbookTags() }));
+  } else {
+    await logs.send(new CreateLogGroupCommand({ logGroupName: name, tags: workbookTags() }));
+  }
+  await logs.send(new PutRetentionPolicyCommand({ logGroupName: name, retentionInDays: LOG_RETENTION_DAYS }));
+}
+
+/** The function's configuration, or undefined when there is no such function yet. */
+async function getFunction(lambda: LambdaClient, name: string): Promise<FunctionConfiguration | undefined> {
+  try {
+    return (await lambda.send(new GetFunctionCommand({ FunctionName: name }))).Configuration;
+  } catch (err) {
+    if (err instanceof ResourceNotFoundException) return undefined;
+    throw err;
+  }
+}
+
+function configurationDiffers(current: FunctionConfiguration, wanted: Omit<FunctionConfiguration, 'Environment'> & { Environment: { Variables: Record<string, string> } }): boolean {
+  return (
+    current.Role !== wanted.Role ||
+    current.Runtime !== wanted.Runtime ||
+    current.Handler !== wanted.Handler ||
+    current.Timeout !== wanted.Timeout ||
+    current.MemorySize !== wanted.MemorySize ||
+    current.Description !== wanted.Description ||
+    JSON.stringify(current.Environment?.Variables ?? {}) !== JSON.stringify(wanted.Environment.Variables)
+  );
+}
+
+const kilobytes = (bytes: number) => `${Math.round(bytes / 1024)} KB`;
+
+runWhenExecuted(import.meta.url, deploy);
