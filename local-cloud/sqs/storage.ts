@@ -11,7 +11,9 @@ import type { MessageJournal, NewMessage, Queue, SqsMessage } from './queue.ts';
  * sends touch the newest segment, receives and deletes mostly the oldest. In-flight state is not
  * saved (after a restart those messages are visible again); delays are.
  */
-const SEGMENT_SIZE = 256;
+// Small enough that rewriting a segment on every send, receive or delete stays cheap (an order
+// message is ~1 KB), large enough that a backlog of thousands is tens of files, not thousands.
+const SEGMENT_SIZE = 32;
 
 export interface QueueRecord {
   name: string;

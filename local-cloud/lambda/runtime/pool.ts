@@ -4,6 +4,14 @@ import { Sandbox, type FunctionSnapshot, type InvocationRequest, type Invocation
 export const MAX_CONCURRENCY = 10;
 /** A warm sandbox nobody used for this long is reclaimed, as Lambda does (after some minutes). */
 const IDLE_MS = 10 * 60_000;
+/**
+ * When every sandbox is busy, an invocation waits this long for one to come free before a new
+ * one starts. AWS has spare machines for cold starts; here they share two cores with the warm
+ * sandboxes, and a burst of simultaneous cold starts (each ~0.2–0.5 s of CPU) would slow every
+ * warm invocation and cause yet more overlap. Short invocations reuse a warm sandbox instead;
+ * long ones still fan out, 20 ms later.
+ */
+const SCALE_OUT_DELAY_MS = 20;
 
 /**
  * The execution environments of one version of a function's code and configuration. Warm
@@ -14,7 +22,7 @@ const IDLE_MS = 10 * 60_000;
 export class FunctionPool {
   private readonly idle: Sandbox[] = [];
   private readonly all = new Set<Sandbox>();
-  private readonly waiting: Array<{ resolve: (sandbox: Sandbox) => void; reject: (err: Error) => void }> = [];
+  private readonly waiting: Waiter[] = [];
   private readonly idleTimers = new Map<Sandbox, NodeJS.Timeout>();
   private retired = false;
   private drained: (() => void) | undefined;
@@ -52,7 +60,10 @@ export class FunctionPool {
   /** Ends everything now (the local cloud is stopping). */
   async close(): Promise<void> {
     this.retired = true;
-    for (const waiter of this.waiting.splice(0)) waiter.reject(new Error('The local cloud is shutting down.'));
+    for (const waiter of this.waiting.splice(0)) {
+      clearTimeout(waiter.scaleOut);
+      waiter.reject(new Error('The local cloud is shutting down.'));
+    }
     await Promise.all([...this.all].map((sandbox) => this.end(sandbox)));
   }
 
@@ -63,20 +74,38 @@ export class FunctionPool {
       this.idleTimers.delete(warm);
       return Promise.resolve(warm);
     }
-    if (this.all.size < MAX_CONCURRENCY) return Promise.resolve(this.create());
-    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+    if (this.all.size === 0) return Promise.resolve(this.create());
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject };
+      if (this.all.size < MAX_CONCURRENCY) {
+        waiter.scaleOut = setTimeout(() => {
+          const index = this.waiting.indexOf(waiter);
+          if (index === -1 || this.retired || this.all.size >= MAX_CONCURRENCY) return;
+          this.waiting.splice(index, 1);
+          resolve(this.create());
+        }, SCALE_OUT_DELAY_MS);
+      }
+      this.waiting.push(waiter);
+    });
+  }
+
+  /** The next waiting invocation, with its scale-out timer stopped. */
+  private nextWaiter(): Waiter | undefined {
+    const waiter = this.waiting.shift();
+    if (waiter?.scaleOut) clearTimeout(waiter.scaleOut);
+    return waiter;
   }
 
   private release(sandbox: Sandbox): void {
     if (!sandbox.alive) {
       // It died (timeout, crash): the next waiter gets a fresh one.
       this.all.delete(sandbox);
-      const waiter = this.waiting.shift();
+      const waiter = this.nextWaiter();
       if (waiter) waiter.resolve(this.create());
       this.checkDrained();
       return;
     }
-    const waiter = this.waiting.shift();
+    const waiter = this.nextWaiter();
     if (waiter) return waiter.resolve(sandbox);
     if (this.retired) {
       void this.end(sandbox);
@@ -123,4 +152,11 @@ export class FunctionPool {
       drained();
     }
   }
+}
+
+interface Waiter {
+  resolve: (sandbox: Sandbox) => void;
+  reject: (err: Error) => void;
+  /** Starts a new sandbox if none comes free in time. */
+  scaleOut?: NodeJS.Timeout;
 }
