@@ -5,6 +5,9 @@ import { basename, join } from 'node:path';
 import type { Cloud } from '../cloud.ts';
 import type { EvaluationResult } from '../iam/policy/index.ts';
 import { CodeStore } from './code.ts';
+import { AsyncInvocations } from './async/queue.ts';
+import { checkDeadLetterTarget } from './async/destinations.ts';
+import { EventSourceMappings } from './event-source-mappings/mappings.ts';
 import { lambdaErrors } from './errors.ts';
 import { lastModifiedNow, runtimeVersionArn, toConfiguration, type FunctionRecord } from './model.ts';
 import { evaluateServiceInvoke, permissionStatement, policyDocument, type PermissionInput } from './policy.ts';
@@ -12,7 +15,7 @@ import { roleNameOf } from '../sts/sessions.ts';
 import { buildRuntime, type RuntimeFiles } from './runtime/build.ts';
 import { FunctionPool } from './runtime/pool.ts';
 import { logTail } from './runtime/report.ts';
-import type { FunctionSnapshot, InvocationResult, RuntimeHost } from './runtime/sandbox.ts';
+import type { FunctionSnapshot, RuntimeHost } from './runtime/sandbox.ts';
 import {
   checkArchitectures,
   checkDescription,
@@ -91,7 +94,6 @@ export class LambdaBackend {
   private readonly pools = new Map<string, FunctionPool>();
   /** Pools an update or a delete retired, still finishing their work. */
   private readonly retiring = new Set<FunctionPool>();
-  private readonly background = new Set<Promise<unknown>>();
   private readonly code: CodeStore;
   private readonly root: string;
   private readonly ownsRoot: boolean;
@@ -100,12 +102,42 @@ export class LambdaBackend {
   /** Functions (and roles) whose missing logs permissions the live log has already reported. */
   private readonly logsDenied = new Set<string>();
   private closing = false;
+  /** Event invocations: queued, retried, sent to destinations (async/). */
+  readonly asyncInvocations: AsyncInvocations;
+  /** SQS event source mappings and their pollers (event-source-mappings/). */
+  readonly eventSourceMappings: EventSourceMappings;
 
   constructor(readonly cloud: Cloud) {
     this.ownsRoot = cloud.store.dir === null;
     this.root = cloud.store.dir ? join(cloud.store.dir, 'lambda') : mkdtempSync(join(tmpdir(), 'local-cloud-lambda-'));
     this.code = new CodeStore(this.root);
     this.load();
+    const resolve = (ref: string, qualifier?: string) => this.settledFunction(ref, qualifier);
+    const functionNamed = (name: string) => this.functions.get(name);
+    this.asyncInvocations = new AsyncInvocations(cloud, {
+      resolve,
+      functionNamed,
+      run: async (name, requestId, event) => {
+        await this.transitions.get(name);
+        const fn = this.functions.get(name);
+        if (!fn) throw lambdaErrors.functionNotFound(`${this.functionArn(name)}:$LATEST`);
+        if (fn.state !== 'Active') throw lambdaErrors.notActive(fn.state);
+        return this.pool(fn).invoke({ requestId, event });
+      },
+    });
+    this.eventSourceMappings = new EventSourceMappings(cloud, {
+      cloud,
+      resolve,
+      functionNamed,
+      arnOf: (ref) => this.arnOf(ref),
+      invoke: (name, event) => this.invoke(name, event, { invocationType: 'RequestResponse' }),
+    });
+    // Work a previous run left (queued events, enabled mappings) starts once the cloud is assembled.
+    setImmediate(() => {
+      if (this.closing) return;
+      this.asyncInvocations.resume();
+      this.eventSourceMappings.resume();
+    });
   }
 
   // ---- control plane ----
@@ -128,6 +160,7 @@ export class LambdaBackend {
     const handler = checkHandler(input.Handler);
     if (this.functions.has(name)) throw lambdaErrors.functionExists(name);
     this.checkRoleAssumable(role);
+    if (input.DeadLetterConfig?.TargetArn) checkDeadLetterTarget(this.cloud, role, name, input.DeadLetterConfig.TargetArn);
     const zip = this.zipFrom(input.Code);
     const { digest, files } = this.code.inspect(zip);
 
@@ -235,6 +268,9 @@ export class LambdaBackend {
       changes.ephemeralStorageSize = checkRange(input.EphemeralStorage.Size, 'ephemeralStorage.size', 512, 10240);
     }
     if (input.DeadLetterConfig !== undefined) changes.deadLetterTargetArn = input.DeadLetterConfig?.TargetArn || undefined;
+    const deadLetterTarget =
+      input.DeadLetterConfig !== undefined ? changes.deadLetterTargetArn : changes.role ? fn.deadLetterTargetArn : undefined;
+    if (deadLetterTarget) checkDeadLetterTarget(this.cloud, changes.role ?? fn.role, fn.name, deadLetterTarget);
     if (input.LoggingConfig?.LogGroup !== undefined) changes.logGroup = String(input.LoggingConfig.LogGroup);
     if (input.LoggingConfig?.LogFormat !== undefined) changes.logFormat = input.LoggingConfig.LogFormat === 'JSON' ? 'JSON' : 'Text';
     Object.assign(fn, changes);
@@ -253,6 +289,7 @@ export class LambdaBackend {
     const fn = await this.settledFunction(ref, qualifier);
     this.functions.delete(name);
     this.cloud.store.remove(docName(fn.name));
+    this.asyncInvocations.forgetFunction(name);
     // Invocations in flight finish; then the code goes (unless a new function took the name meanwhile).
     void this.retirePool(name).then(() => this.pruneCode(name));
   }
@@ -345,21 +382,12 @@ export class LambdaBackend {
     if (Buffer.byteLength(event) > limit) throw lambdaErrors.requestTooLarge(limit);
     if (type === 'DryRun') return { statusCode: 204, requestId, payload: Buffer.alloc(0) };
 
-    const run = this.pool(fn).invoke({ requestId, event, clientContext: options.clientContext });
     if (type === 'Event') {
-      const task = run.then(
-        (result) => {
-          if (result.functionError) {
-            this.cloud.log({ service: 'lambda', action: 'Invoke', detail: `${name} (Event) failed`, error: errorSummary(result) });
-          }
-        },
-        (err: Error) => this.cloud.log({ service: 'lambda', action: 'Invoke', detail: `${name} (Event)`, error: err.message }),
-      );
-      this.background.add(task);
-      void task.finally(() => this.background.delete(task));
+      // Queued, retried on error, then sent to the function's destinations or dead-letter queue.
+      this.asyncInvocations.enqueue(fn, requestId, event);
       return { statusCode: 202, requestId, payload: Buffer.alloc(0) };
     }
-    const result = await run;
+    const result = await this.pool(fn).invoke({ requestId, event, clientContext: options.clientContext });
     return {
       statusCode: 200,
       requestId,
@@ -387,9 +415,12 @@ export class LambdaBackend {
 
   async close(): Promise<void> {
     this.closing = true;
+    // Long polls end and no retry starts; what was accepted stays on disk for the next start.
+    const pollers = this.eventSourceMappings.close();
+    this.asyncInvocations.close();
     await Promise.all([...this.pools.values(), ...this.retiring].map((pool) => pool.close()));
     this.pools.clear();
-    await Promise.allSettled([...this.background]);
+    await Promise.allSettled([pollers, this.asyncInvocations.drained()]);
     if (this.ownsRoot) rmSync(this.root, { recursive: true, force: true });
   }
 
@@ -672,15 +703,6 @@ function eventText(payload: unknown): string {
     throw lambdaErrors.invalidRequestContent(`Could not parse payload into json: ${(err as Error).message}`);
   }
   return text;
-}
-
-function errorSummary(result: InvocationResult): string {
-  try {
-    const doc = JSON.parse(result.payload) as { errorType?: string; errorMessage?: string };
-    return `${doc.errorType}: ${doc.errorMessage}`;
-  } catch {
-    return result.payload;
-  }
 }
 
 function encodeMarker(name: string): string {

@@ -4,6 +4,8 @@ import { AwsError } from '../protocol/errors.ts';
 import type { RestRequest, RestResponse, RestService } from '../protocol/restJson.ts';
 import type { InvocationType } from './backend.ts';
 import { lambdaErrors } from './errors.ts';
+import { eventInvokeConfigRoutes } from './async/rest.ts';
+import { eventSourceMappingRoutes } from './event-source-mappings/rest.ts';
 import { checkPermissionAction, checkStatementId } from './validate.ts';
 
 /**
@@ -194,6 +196,8 @@ export function lambdaRest(cloud: Cloud): RestService {
           return { headers: { 'content-type': 'application/zip' }, body: zip };
         },
       },
+      ...eventSourceMappingRoutes(cloud),
+      ...eventInvokeConfigRoutes(cloud),
     ],
   };
 }
