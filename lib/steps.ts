@@ -38,6 +38,22 @@ export const STEPS: readonly Step[] = [
     entry: 'deploy',
   },
   { number: 3, folder: '03-api', title: 'The REST API: POST /orders', script: 'deploy.ts', entry: 'deploy' },
+  { number: 4, folder: '04-topic', title: 'The order-updates topic', script: 'deploy.ts', entry: 'deploy' },
+  {
+    number: 5,
+    folder: '05-monitor-lambda',
+    title: 'The monitor function and its event source mapping',
+    script: 'deploy.ts',
+    entry: 'deploy',
+  },
+  { number: 6, folder: '06-table', title: 'The order-events table', script: 'deploy.ts', entry: 'deploy' },
+  {
+    number: 7,
+    folder: '07-recorder-lambda',
+    title: 'The recorder function, its subscription and its permission',
+    script: 'deploy.ts',
+    entry: 'deploy',
+  },
 ];
 
 export type Edition = 'steps' | 'solutions';

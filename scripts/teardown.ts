@@ -49,8 +49,10 @@ import { isMainModule, runMain } from '../lib/main.ts';
 import { TAG_KEY, workbookPrefix } from '../lib/names.ts';
 import { cmd, detail, fail, heading, hint, ok, say } from '../lib/output.ts';
 import { retry } from '../lib/wait.ts';
+import { eventSourceMappings } from './teardown-mappings.ts';
 import { subscriptions } from './teardown-subscriptions.ts';
 import { tables } from './teardown-tables.ts';
+import { topics } from './teardown-topics.ts';
 
 export interface Resource {
   kind: string;
@@ -268,10 +270,12 @@ function roles(iam: IAMClient): ResourceKind {
 function resourceKinds(): ResourceKind[] {
   return [
     subscriptions(snsClient()),
+    eventSourceMappings(lambdaClient()),
     restApis(apiGatewayClient()),
     functions(lambdaClient()),
     logGroups(logsClient()),
     roles(iamClient()),
+    topics(snsClient()),
     tables(dynamoDbClient()),
     queues(sqsClient()),
   ];

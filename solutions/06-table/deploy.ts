@@ -1,0 +1,146 @@
+/**
+ * Step 6: the order-events table (read README.md next to this file first).
+ *
+ * One DynamoDB table keeps every status update of every order. Its key answers the question
+ * asked most — "what happened to order X, in order?" — with a single Query; an index answers the
+ * analyst's question — "what happened between 14:00 and 15:00?" — without reading the rest.
+ *
+ * Run it with `npm run step:6`; running it again is harmless (it checks the table it finds).
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceNotFoundException,
+  TagResourceCommand,
+  UpdateTableCommand,
+  waitUntilTableExists,
+  type AttributeDefinition,
+  type DynamoDBClient,
+  type KeySchemaElement,
+  type TableDescription,
+} from '@aws-sdk/client-dynamodb';
+import { dynamoDbClient } from '../../lib/clients.ts';
+import { resolveTarget } from '../../lib/config.ts';
+import { WorkbookError } from '../../lib/errors.ts';
+import { names, workbookTagList } from '../../lib/names.ts';
+import { EVENT_KEY, ORDER_ID, TIME_BUCKET, TIME_BUCKET_SHARDS, TIME_INDEX } from '../../lib/order-events.ts';
+import { cmd, detail, heading, next, ok } from '../../lib/output.ts';
+import { runWhenExecuted } from '../../lib/steps.ts';
+import { todo } from '../../lib/todo.ts';
+
+/**
+ * The attributes that take part in a key, and their types (S: string). Only key attributes are
+ * declared: DynamoDB is schemaless for everything else in an item.
+ */
+const ATTRIBUTE_DEFINITIONS: AttributeDefinition[] = [
+  { AttributeName: ORDER_ID, AttributeType: 'S' },
+  { AttributeName: EVENT_KEY, AttributeType: 'S' },
+  { AttributeName: TIME_BUCKET, AttributeType: 'S' },
+];
+
+export async function deploy() {
+  const n = names();
+  heading(`Step 6: the order-events table (${resolveTarget().label})`);
+  const dynamodb = dynamoDbClient();
+
+  // Exercise 1: the table's key. An order's events share a partition (HASH: orderId) and sort by
+  // time within it (RANGE: eventKey, "ISO time#message id"): one Query reads a timeline in order.
+  const tableKey: KeySchemaElement[] = [
+    { AttributeName: ORDER_ID, KeyType: 'HASH' },
+    { AttributeName: EVENT_KEY, KeyType: 'RANGE' },
+  ];
+  // Exercise 2: the time index's key. Events of one hour (and shard) share a partition
+  // (HASH: timeBucket, "2025-06-01T14#2") and sort by time within it (RANGE: eventKey).
+  const indexKey: KeySchemaElement[] = [
+    { AttributeName: TIME_BUCKET, KeyType: 'HASH' },
+    { AttributeName: EVENT_KEY, KeyType: 'RANGE' },
+  ];
+
+  const existing = await describeTable(dynamodb, n.orderEventsTable);
+  if (!existing) {
+    await dynamodb.send(
+      new CreateTableCommand({
+        TableName: n.orderEventsTable,
+        AttributeDefinitions: ATTRIBUTE_DEFINITIONS,
+        KeySchema: tableKey,
+        GlobalSecondaryIndexes: [
+          // ALL: the index holds whole items, so a window's report needs no second read per event.
+          { IndexName: TIME_INDEX, KeySchema: indexKey, Projection: { ProjectionType: 'ALL' } },
+        ],
+        // On-demand: no capacity to plan, pay per request, nothing when idle.
+        BillingMode: 'PAY_PER_REQUEST',
+        Tags: workbookTagList(), // `npm run teardown` removes only what carries this tag
+      }),
+    );
+    ok(`${n.orderEventsTable}: created, waiting for it to be ACTIVE…`);
+  } else {
+    await keepOrExplain(dynamodb, existing, tableKey, indexKey);
+  }
+
+  // CREATING → ACTIVE takes seconds on AWS. The waiter polls DescribeTable, from 0.1 s apart, backing off to 5 s.
+  await waitUntilTableExists({ client: dynamodb, minDelay: 0.1, maxDelay: 5, maxWaitTime: 300 }, { TableName: n.orderEventsTable });
+  const table = (await describeTable(dynamodb, n.orderEventsTable))!;
+  // Tags again, for a table made earlier without them (TagResource on an ACTIVE table; same tags: no change).
+  await dynamodb.send(new TagResourceCommand({ ResourceArn: table.TableArn, Tags: workbookTagList() }));
+  ok(`${n.orderEventsTable}: ACTIVE, on-demand; key ${describeKey(tableKey)}`);
+  ok(`index ${TIME_INDEX}: key ${describeKey(indexKey)}, ${TIME_BUCKET_SHARDS} shards per hour`);
+  detail(table.TableArn!);
+
+  next(`${cmd('npm run check:step-6')} verifies the table and reads probe events back through both keys.`);
+  return { tableName: n.orderEventsTable, tableArn: table.TableArn! };
+}
+
+async function describeTable(dynamodb: DynamoDBClient, name: string): Promise<TableDescription | undefined> {
+  try {
+    return (await dynamodb.send(new DescribeTableCommand({ TableName: name }))).Table;
+  } catch (err) {
+    if (err instanceof ResourceNotFoundException) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * A table made by an earlier run. Billing mode and tags can change in place; a key schema cannot
+ * (every item is stored by its key), so a table keyed otherwise has to be deleted and made again.
+ */
+async function keepOrExplain(
+  dynamodb: DynamoDBClient,
+  table: TableDescription,
+  tableKey: KeySchemaElement[],
+  indexKey: KeySchemaElement[],
+): Promise<void> {
+  const name = table.TableName!;
+  const index = table.GlobalSecondaryIndexes?.find((i) => i.IndexName === TIME_INDEX);
+  const wrongKey = !sameKey(table.KeySchema, tableKey);
+  const wrongIndex = !index || !sameKey(index.KeySchema, indexKey);
+  if (wrongKey || wrongIndex) {
+    const what = wrongKey
+      ? `is keyed ${describeKey(table.KeySchema ?? [])}, and this script wants ${describeKey(tableKey)}`
+      : index
+        ? `has its index ${TIME_INDEX} keyed ${describeKey(index.KeySchema ?? [])}, and this script wants ${describeKey(indexKey)}`
+        : `has no index ${TIME_INDEX}`;
+    const target = resolveTarget();
+    const cli = `aws ${target.endpoint ? `--endpoint-url ${target.endpoint} ` : ''}dynamodb delete-table --table-name ${name}`;
+    throw new WorkbookError(
+      `The table ${name} exists, but ${what}. A table's key schema cannot be changed once it is created.`,
+      `delete the table (it holds ${table.ItemCount ?? 0} item(s), which go with it): \`${cli}\`, then run this step again. ` +
+        '(On AWS an index alone can be replaced with UpdateTable: delete it, then create it again.)',
+    );
+  }
+  if (table.BillingModeSummary?.BillingMode !== 'PAY_PER_REQUEST') {
+    await dynamodb.send(new UpdateTableCommand({ TableName: name, BillingMode: 'PAY_PER_REQUEST' }));
+    ok(`${name}: switched to on-demand billing (PAY_PER_REQUEST)`);
+  }
+  ok(`${name}: found, keyed as this script wants`);
+}
+
+function sameKey(actual: KeySchemaElement[] | undefined, wanted: KeySchemaElement[]): boolean {
+  return describeKey(actual ?? []) === describeKey(wanted);
+}
+
+/** "orderId (HASH) + eventKey (RANGE)". */
+function describeKey(key: KeySchemaElement[]): string {
+  return key.map((k) => `${k.AttributeName} (${k.KeyType})`).join(' + ') || 'nothing';
+}
+
+runWhenExecuted(import.meta.url, deploy);

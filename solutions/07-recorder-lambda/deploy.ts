@@ -1,0 +1,416 @@
+/**
+ * Step 7: the recorder function (read README.md next to this file first).
+ *
+ * The last link of the pipeline: the order-updates topic (step 4) invokes the recorder with each
+ * status update, and the recorder writes it to the order-events table (step 6). This script makes
+ * the failures queue, the function's role (PutItem on this table, nothing more), its log group,
+ * the function, its asynchronous-failure settings, the permission that lets SNS invoke it, and the
+ * subscription that connects it to the topic.
+ *
+ * Run it with `npm run step:7`; running it again is harmless (it updates what changed).
+ */
+import { DescribeTableCommand, ResourceNotFoundException as TableNotFound } from '@aws-sdk/client-dynamodb';
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  EntityAlreadyExistsException,
+  GetRoleCommand,
+  PutRolePolicyCommand,
+  TagRoleCommand,
+  UpdateAssumeRolePolicyCommand,
+  type IAMClient,
+} from '@aws-sdk/client-iam';
+import {
+  CreateLogGroupCommand,
+  DescribeLogGroupsCommand,
+  PutRetentionPolicyCommand,
+  TagResourceCommand as TagLogGroupCommand,
+  type CloudWatchLogsClient,
+} from '@aws-sdk/client-cloudwatch-logs';
+import {
+  AddPermissionCommand,
+  CreateFunctionCommand,
+  GetFunctionCommand,
+  GetPolicyCommand,
+  PutFunctionEventInvokeConfigCommand,
+  RemovePermissionCommand,
+  ResourceNotFoundException,
+  Runtime,
+  TagResourceCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+  waitUntilFunctionActiveV2,
+  waitUntilFunctionUpdatedV2,
+  type AddPermissionCommandInput,
+  type FunctionConfiguration,
+  type LambdaClient,
+} from '@aws-sdk/client-lambda';
+import {
+  GetTopicAttributesCommand,
+  ListSubscriptionsByTopicCommand,
+  NotFoundException as TopicNotFound,
+  SetSubscriptionAttributesCommand,
+  SubscribeCommand,
+  type SNSClient,
+  type SubscribeCommandInput,
+} from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  QueueDeletedRecently,
+  QueueNameExists,
+  SetQueueAttributesCommand,
+  TagQueueCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { dynamoDbClient, iamClient, lambdaClient, logsClient, snsClient, sqsClient, stsClient } from '../../lib/clients.ts';
+import { resolveTarget } from '../../lib/config.ts';
+import { WorkbookError, errorName } from '../../lib/errors.ts';
+import { HANDLER, bundleHandler, whenRoleAssumable } from '../../lib/lambda.ts';
+import { names, workbookTagList, workbookTags } from '../../lib/names.ts';
+import { cmd, detail, heading, next, ok } from '../../lib/output.ts';
+import { runWhenExecuted } from '../../lib/steps.ts';
+import { todo } from '../../lib/todo.ts';
+import { retry } from '../../lib/wait.ts';
+
+/** The function's settings (README.md explains each). */
+const RUNTIME = Runtime.nodejs22x;
+/** One PutItem takes milliseconds; a stuck call should fail, and be retried, well within this. */
+const TIMEOUT_SECONDS = 10;
+const MEMORY_MB = 256;
+const LOG_RETENTION_DAYS = 14;
+/**
+ * Asynchronous invocations (every SNS delivery is one): after an error Lambda tries twice more
+ * (the most it allows), then hands the event to the on-failure destination. An update older than
+ * six hours (the most Lambda keeps one) goes there too, untried.
+ */
+const RETRY_ATTEMPTS = 2;
+const MAX_EVENT_AGE_SECONDS = 6 * 60 * 60;
+/** Failures wait 14 days (SQS's maximum) for someone to look at them. */
+const FAILURE_RETENTION_SECONDS = 14 * 24 * 60 * 60;
+
+/** Who may assume the role (its trust policy): the Lambda service, and nobody else. */
+const TRUST_POLICY = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+};
+const BASIC_EXECUTION_POLICY_ARN = 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
+/** The role's inline policies: what the function may do beyond logging. */
+const RECORD_POLICY_NAME = 'record-order-events';
+const FAILURES_POLICY_NAME = 'report-failures';
+/** The permission's statement id: fixed, so a second run finds (and keeps or replaces) its own statement. */
+const PERMISSION_ID = 'sns-order-updates';
+
+export async function deploy() {
+  const n = names();
+  heading(`Step 7: the recorder function (${resolveTarget().label})`);
+
+  // 0. What steps 4 and 6 made: the topic and the table, by ARN.
+  const tableArn = await findTable(n.orderEventsTable);
+  const topicArn = await findTopic(snsClient(), n.updatesTopic);
+
+  // 1. Where failures go: one queue for updates SNS cannot deliver and for invocations that failed.
+  const sqs = sqsClient();
+  const failures = await ensureFailureQueue(sqs, n.recorderFailureQueue);
+  // The queue's resource policy lets SNS put undeliverable updates there — from this topic only.
+  await sqs.send(
+    new SetQueueAttributesCommand({
+      QueueUrl: failures.url,
+      Attributes: {
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'undeliverable-order-updates',
+              Effect: 'Allow',
+              Principal: { Service: 'sns.amazonaws.com' },
+              Action: 'sqs:SendMessage',
+              Resource: failures.arn,
+              Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
+            },
+          ],
+        }),
+      },
+    }),
+  );
+  ok(`${n.recorderFailureQueue}: keeps failed updates ${FAILURE_RETENTION_SECONDS / 86_400} days`);
+
+  // 2. The execution role: logs, PutItem on this one table, and SendMessage to the failures queue.
+  const iam = iamClient();
+  const roleArn = await ensureRole(iam, n.recorderRole);
+  await iam.send(new AttachRolePolicyCommand({ RoleName: n.recorderRole, PolicyArn: BASIC_EXECUTION_POLICY_ARN }));
+  const recordPolicy = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: tableArn }],
+  };
+  // Lambda sends failed invocations to the destination with the function's own role.
+  const failuresPolicy = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: failures.arn }],
+  };
+  // PutRolePolicy replaces the policy of that name: running it again is harmless.
+  await iam.send(new PutRolePolicyCommand({ RoleName: n.recorderRole, PolicyName: RECORD_POLICY_NAME, PolicyDocument: JSON.stringify(recordPolicy) }));
+  await iam.send(new PutRolePolicyCommand({ RoleName: n.recorderRole, PolicyName: FAILURES_POLICY_NAME, PolicyDocument: JSON.stringify(failuresPolicy) }));
+  ok(`${n.recorderRole}: assumable by Lambda; may write logs, dynamodb:PutItem on ${n.orderEventsTable}, sqs:SendMessage to ${n.recorderFailureQueue}`);
+  detail(roleArn);
+
+  // 3. The log group, before the function: with our tag and a retention period.
+  await ensureLogGroup(logsClient(), n.recorderLogGroup);
+  ok(`${n.recorderLogGroup}: keeps the function's logs ${LOG_RETENTION_DAYS} days`);
+
+  // 4. The function: handler.ts bundled and zipped, the table's name in its environment.
+  const lambda = lambdaClient();
+  const code = await bundleHandler(new URL('./handler.ts', import.meta.url));
+  const functionArn = await ensureFunction(lambda, code, {
+    FunctionName: n.recorderFunction,
+    Role: roleArn,
+    Runtime: RUNTIME,
+    Handler: HANDLER,
+    Timeout: TIMEOUT_SECONDS,
+    MemorySize: MEMORY_MB,
+    Environment: { Variables: { TABLE_NAME: n.orderEventsTable } },
+    Description: 'Stores each order status update from the order-updates topic in the order-events table',
+  });
+
+  // 5. Asynchronous failures: two retries, then the failures queue (an invocation record with the
+  //    event, the error and the attempts). A new grant takes a moment to reach Lambda on AWS.
+  await retry(
+    () =>
+      lambda.send(
+        new PutFunctionEventInvokeConfigCommand({
+          FunctionName: n.recorderFunction,
+          MaximumRetryAttempts: RETRY_ATTEMPTS,
+          MaximumEventAgeInSeconds: MAX_EVENT_AGE_SECONDS,
+          DestinationConfig: { OnFailure: { Destination: failures.arn } },
+        }),
+      ),
+    {
+      retryable: (err) => errorName(err) === 'InvalidParameterValueException' && /execution role does not have permissions/.test(String(err)),
+      waitingMessage: `Lambda does not see ${n.recorderRole}'s new grant for ${n.recorderFailureQueue} yet (IAM takes a few seconds). Retrying…`,
+      deadlineMs: 60_000,
+      initialDelayMs: 200,
+      maxDelayMs: 3_000,
+    },
+  );
+  ok(`failed invocations: retried ${RETRY_ATTEMPTS} times, then sent to ${n.recorderFailureQueue}`);
+
+  // 6. Exercise 1: let SNS invoke the function — for messages from this topic, and no other.
+  const permission: AddPermissionCommandInput = {
+    FunctionName: n.recorderFunction,
+    StatementId: PERMISSION_ID,
+    Action: 'lambda:InvokeFunction',
+    Principal: 'sns.amazonaws.com',
+    SourceArn: topicArn,
+  };
+  await allowInvoke(lambda, permission);
+
+  // 7. Exercise 2: subscribe the function to the topic.
+  const subscription: SubscribeCommandInput = {
+    TopicArn: topicArn,
+    Protocol: 'lambda',
+    Endpoint: functionArn,
+    ReturnSubscriptionArn: true,
+  };
+  const sns = snsClient();
+  const subscriptionArn = await ensureSubscription(sns, subscription);
+  // An update SNS cannot deliver (the permission gone, the function deleted) goes to the failures queue.
+  await sns.send(
+    new SetSubscriptionAttributesCommand({
+      SubscriptionArn: subscriptionArn,
+      AttributeName: 'RedrivePolicy',
+      AttributeValue: JSON.stringify({ deadLetterTargetArn: failures.arn }),
+    }),
+  );
+  ok(`undeliverable updates go to ${n.recorderFailureQueue} (the subscription's RedrivePolicy)`);
+  detail(subscriptionArn);
+
+  next(`${cmd('npm run check:step-7')} verifies it all, publishes a probe update, and delivers one message twice.`);
+  return { functionName: n.recorderFunction, functionArn, subscriptionArn, failureQueueUrl: failures.url };
+}
+
+async function findTable(name: string): Promise<string> {
+  try {
+    return (await dynamoDbClient().send(new DescribeTableCommand({ TableName: name }))).Table!.TableArn!;
+  } catch (err) {
+    if (!(err instanceof TableNotFound)) throw err;
+    throw new WorkbookError(`There is no table named ${name}: the recorder writes to it.`, 'create it first: `npm run step:6`.');
+  }
+}
+
+/** The topic's ARN (region and account from the target), if the topic exists. */
+async function findTopic(sns: SNSClient, name: string): Promise<string> {
+  const { Account } = await stsClient().send(new GetCallerIdentityCommand({}));
+  const arn = `arn:aws:sns:${resolveTarget().region}:${Account}:${name}`;
+  try {
+    await sns.send(new GetTopicAttributesCommand({ TopicArn: arn }));
+    return arn;
+  } catch (err) {
+    if (!(err instanceof TopicNotFound)) throw err;
+    throw new WorkbookError(`There is no topic named ${name}: the recorder is fed from it.`, 'create it first: `npm run step:4`.');
+  }
+}
+
+/** CreateQueue, safe to repeat (step 1 explains QueueNameExists and the 60 s after a delete). */
+async function ensureFailureQueue(sqs: SQSClient, name: string): Promise<{ url: string; arn: string }> {
+  const attributes = { MessageRetentionPeriod: String(FAILURE_RETENTION_SECONDS) };
+  let url: string;
+  try {
+    const created = await retry(() => sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes, tags: workbookTags() })), {
+      retryable: (err) => err instanceof QueueDeletedRecently,
+      waitingMessage: `${name} was deleted less than 60 s ago; AWS lets the name be reused after that. Waiting…`,
+      deadlineMs: 90_000,
+      initialDelayMs: 2_000,
+      maxDelayMs: 10_000,
+    });
+    url = created.QueueUrl!;
+  } catch (err) {
+    if (!(err instanceof QueueNameExists)) throw err;
+    url = (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!;
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes }));
+    await sqs.send(new TagQueueCommand({ QueueUrl: url, Tags: workbookTags() }));
+  }
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  return { url, arn: Attributes!.QueueArn! };
+}
+
+/** CreateRole, or for a role made by an earlier run: its trust policy and tags brought up to date. */
+async function ensureRole(iam: IAMClient, name: string): Promise<string> {
+  const trust = JSON.stringify(TRUST_POLICY);
+  try {
+    const { Role } = await iam.send(
+      new CreateRoleCommand({
+        RoleName: name,
+        AssumeRolePolicyDocument: trust,
+        Description: 'Execution role of the recorder function: logs, PutItem on the order-events table, failures to its queue',
+        Tags: workbookTagList(), // `npm run teardown` removes only what carries this tag
+      }),
+    );
+    return Role!.Arn!;
+  } catch (err) {
+    if (!(err instanceof EntityAlreadyExistsException)) throw err;
+    await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: name, PolicyDocument: trust }));
+    await iam.send(new TagRoleCommand({ RoleName: name, Tags: workbookTagList() }));
+    return (await iam.send(new GetRoleCommand({ RoleName: name }))).Role!.Arn!;
+  }
+}
+
+/** CreateLogGroup, or for a group made earlier (by us, or by Lambda on first use): our tag added. */
+async function ensureLogGroup(logs: CloudWatchLogsClient, name: string): Promise<void> {
+  const { logGroups = [] } = await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name }));
+  const existing = logGroups.find((group) => group.logGroupName === name);
+  if (existing) {
+    const arn = existing.logGroupArn ?? existing.arn!.replace(/:\*$/, '');
+    await logs.send(new TagLogGroupCommand({ resourceArn: arn, tags: workbookTags() }));
+  } else {
+    await logs.send(new CreateLogGroupCommand({ logGroupName: name, tags: workbookTags() }));
+  }
+  await logs.send(new PutRetentionPolicyCommand({ logGroupName: name, retentionInDays: LOG_RETENTION_DAYS }));
+}
+
+type Configuration = Required<Pick<FunctionConfiguration, 'FunctionName' | 'Role' | 'Runtime' | 'Handler' | 'Timeout' | 'MemorySize' | 'Description'>> & {
+  Environment: { Variables: Record<string, string> };
+};
+
+/** CreateFunction, or for a function made earlier: its code and configuration updated where they differ (step 2 explains). */
+async function ensureFunction(lambda: LambdaClient, code: { zip: Uint8Array; sha256: string }, configuration: Configuration): Promise<string> {
+  const name = configuration.FunctionName;
+  const role = configuration.Role.slice(configuration.Role.lastIndexOf('/') + 1);
+  const existing = await lambda.send(new GetFunctionCommand({ FunctionName: name })).then(
+    (out) => out.Configuration,
+    (err) => (err instanceof ResourceNotFoundException ? undefined : Promise.reject(err)),
+  );
+  if (!existing) {
+    const created = await whenRoleAssumable(
+      () => lambda.send(new CreateFunctionCommand({ ...configuration, Code: { ZipFile: code.zip }, Tags: workbookTags() })),
+      role,
+    );
+    await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 120 }, { FunctionName: name });
+    ok(`${name}: created (${configuration.Runtime}, ${configuration.MemorySize} MB, ${configuration.Timeout} s timeout)`);
+    return created.FunctionArn!;
+  }
+  const changed: string[] = [];
+  if (existing.CodeSha256 !== code.sha256) {
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: code.zip }));
+    await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 120 }, { FunctionName: name });
+    changed.push('code');
+  }
+  if (configurationDiffers(existing, configuration)) {
+    await whenRoleAssumable(() => lambda.send(new UpdateFunctionConfigurationCommand(configuration)), role);
+    await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 120 }, { FunctionName: name });
+    changed.push('configuration');
+  }
+  await lambda.send(new TagResourceCommand({ Resource: existing.FunctionArn, Tags: workbookTags() }));
+  ok(`${name}: ${changed.length ? `updated its ${changed.join(' and ')}` : 'already up to date'}`);
+  return existing.FunctionArn!;
+}
+
+function configurationDiffers(current: FunctionConfiguration, wanted: Configuration): boolean {
+  return (
+    current.Role !== wanted.Role ||
+    current.Runtime !== wanted.Runtime ||
+    current.Handler !== wanted.Handler ||
+    current.Timeout !== wanted.Timeout ||
+    current.MemorySize !== wanted.MemorySize ||
+    current.Description !== wanted.Description ||
+    JSON.stringify(current.Environment?.Variables ?? {}) !== JSON.stringify(wanted.Environment.Variables)
+  );
+}
+
+/**
+ * AddPermission adds a statement to the function's resource policy. A statement id can be used
+ * once, so a second run keeps our statement when it already says the same, and replaces it otherwise.
+ */
+async function allowInvoke(lambda: LambdaClient, permission: AddPermissionCommandInput): Promise<void> {
+  const { FunctionName, StatementId, Principal, SourceArn } = permission;
+  const current = await lambda.send(new GetPolicyCommand({ FunctionName })).then(
+    (out) => ((JSON.parse(out.Policy ?? '{}') as { Statement?: PolicyStatement[] }).Statement ?? []).find((s) => s.Sid === StatementId),
+    (err) => (err instanceof ResourceNotFoundException ? undefined : Promise.reject(err)), // no policy at all yet
+  );
+  const same =
+    current?.Principal?.Service === Principal && current?.Condition?.ArnLike?.['AWS:SourceArn'] === SourceArn && !current?.Condition?.StringEquals;
+  if (same) {
+    ok(`${FunctionName} lets ${Principal} invoke it, from ${SourceArn} only (unchanged)`);
+    return;
+  }
+  if (current) await lambda.send(new RemovePermissionCommand({ FunctionName, StatementId }));
+  await lambda.send(new AddPermissionCommand(permission));
+  ok(`${FunctionName} lets ${Principal} invoke it, from ${SourceArn ?? 'anywhere'}${SourceArn ? ' only' : ''}`);
+}
+
+interface PolicyStatement {
+  Sid?: string;
+  Principal?: { Service?: string };
+  Condition?: { ArnLike?: Record<string, string>; StringEquals?: Record<string, string> };
+}
+
+/**
+ * Subscribe: SNS returns the existing subscription for the same topic, protocol and endpoint, so
+ * running it again makes no second one. The script looks first anyway, to say which it was.
+ */
+async function ensureSubscription(sns: SNSClient, subscription: SubscribeCommandInput): Promise<string> {
+  const existing = await findSubscription(sns, subscription);
+  if (existing) {
+    ok(`${subscription.Endpoint} is subscribed to ${subscription.TopicArn} (unchanged)`);
+    return existing;
+  }
+  const { SubscriptionArn } = await sns.send(new SubscribeCommand(subscription));
+  ok(`${subscription.Endpoint} subscribed to ${subscription.TopicArn} (protocol ${subscription.Protocol})`);
+  return SubscriptionArn!;
+}
+
+async function findSubscription(sns: SNSClient, wanted: SubscribeCommandInput): Promise<string | undefined> {
+  let NextToken: string | undefined;
+  do {
+    const page = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: wanted.TopicArn, NextToken }));
+    const found = (page.Subscriptions ?? []).find(
+      (s) => s.Protocol === wanted.Protocol && s.Endpoint === wanted.Endpoint && s.SubscriptionArn?.startsWith('arn:'),
+    );
+    if (found) return found.SubscriptionArn;
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return undefined;
+}
+
+runWhenExecuted(import.meta.url, deploy);
