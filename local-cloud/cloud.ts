@@ -112,6 +112,7 @@ export class Cloud {
     await this.lambda.close();
     this.logs.close();
     this.sqs.close();
+    await this.store.flushed(); // let a write under way land before the last one
     this.store.flushSync();
     await this.dynamodb.close();
   }

@@ -1,18 +1,24 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, openSync, closeSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 
 /**
  * Persists each service's state as JSON documents under the data folder.
  *
  * Services call `markDirty(name)` when they change something; the store writes every dirty
- * document once per event-loop turn (many concurrent requests share one write), and the server
- * awaits `flushed()` before it answers, so an acknowledged change survives even a SIGKILL.
+ * document at most once per event-loop turn (many concurrent requests share one write), and the
+ * server awaits `flushed()` before it answers, so an acknowledged change survives even a SIGKILL.
  * Writes are atomic: a temp file renamed over the old one, so a crash never leaves half a file.
  */
 export class StateStore {
   private readonly sources = new Map<string, () => unknown>();
   private readonly dirty = new Set<string>();
+  /** The next flush, waiting for its turn. */
   private pending: Promise<void> | undefined;
+  /** The flush whose writes are under way. */
+  private writing: Promise<void> | undefined;
+  /** Folders known to exist, so each write does not ask again. */
+  private readonly folders = new Set<string>();
 
   /** `dir` null keeps everything in memory (used by a few unit tests). */
   constructor(readonly dir: string | null) {
@@ -59,41 +65,66 @@ export class StateStore {
     void this.flushed();
   }
 
-  /** Resolves once every change made so far is on disk. */
+  /**
+   * Resolves once every change made so far is on disk. Writes are asynchronous so the event loop
+   * keeps serving while the disk works (a rename over an existing file can take milliseconds on
+   * a busy ext4 disk); one flush runs at a time, and changes made meanwhile go in the next one.
+   */
   flushed(): Promise<void> {
-    if (this.dirty.size === 0) return this.pending ?? Promise.resolve();
-    this.pending ??= new Promise<void>((resolve, reject) => {
-      setImmediate(() => {
-        this.pending = undefined;
-        try {
-          this.writeDirty();
-          resolve();
-        } catch (err) {
-          reject(err);
-        }
-      });
-    });
+    if (this.dirty.size === 0) return this.pending ?? this.writing ?? Promise.resolve();
+    this.pending ??= (async () => {
+      await this.writing;
+      await new Promise((resolve) => setImmediate(resolve));
+      this.pending = undefined;
+      this.writing = this.writeDirty();
+      try {
+        await this.writing;
+      } finally {
+        this.writing = undefined;
+      }
+    })();
     return this.pending;
   }
 
-  /** Writes everything now (used on shutdown). */
+  /** Writes everything now, synchronously (on shutdown). */
   flushSync(): void {
-    this.writeDirty();
-  }
-
-  private writeDirty(): void {
-    const names = [...this.dirty];
-    this.dirty.clear();
-    if (!this.dir) return;
-    for (const name of names) {
-      const snapshot = this.sources.get(name);
-      if (!snapshot) continue;
-      const file = this.file(name);
+    for (const [, file, text] of this.snapshotDirty()) {
       mkdirSync(dirname(file), { recursive: true });
       const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify(snapshot()));
+      writeFileSync(tmp, text);
       renameSync(tmp, file);
     }
+  }
+
+  private async writeDirty(): Promise<void> {
+    const snapshots = this.snapshotDirty();
+    await Promise.all(
+      snapshots.map(async ([name, file, text], index) => {
+        const folder = dirname(file);
+        if (!this.folders.has(folder)) {
+          await mkdir(folder, { recursive: true });
+          this.folders.add(folder);
+        }
+        const tmp = `${file}.${process.pid}.${index}.tmp`;
+        await writeFile(tmp, text);
+        await rename(tmp, file);
+        // Removed while this write was under way (a queue deleted, say): do not bring it back.
+        if (!this.sources.has(name)) await rm(file, { force: true });
+      }),
+    );
+  }
+
+  /** The dirty documents as [name, file, JSON text], taken now (later changes go in the next write). */
+  private snapshotDirty(): Array<[string, string, string]> {
+    const names = [...this.dirty];
+    this.dirty.clear();
+    if (!this.dir) return [];
+    const out: Array<[string, string, string]> = [];
+    for (const name of names) {
+      const snapshot = this.sources.get(name);
+      if (snapshot) out.push([name, this.file(name), JSON.stringify(snapshot())]);
+    }
+    return out;
   }
 
   private file(name: string): string {
