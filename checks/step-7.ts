@@ -9,6 +9,7 @@
  * update makes the function fail, not vanish. Every probe is deleted afterwards.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { DescribeLogGroupsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeTableCommand, ResourceNotFoundException as TableNotFound } from '@aws-sdk/client-dynamodb';
 import {
@@ -45,7 +46,6 @@ import { HANDLER } from '../lib/lambda.ts';
 import { TAG_KEY, names } from '../lib/names.ts';
 import { EVENT_KEY, ORDER_ID, STAGES, eventKeyOf, readTimeline, timeBucketOf, type OrderEvent } from '../lib/order-events.ts';
 import { UPDATE_ATTRIBUTES } from '../lib/pipeline.ts';
-import { setTimeout as delay } from 'node:timers/promises';
 import { defineCheck, problem, runCheckWhenExecuted } from './kit.ts';
 import { conditionValues, hasWildcard, list, matches, servicePrincipals, statementsOf, type Statement } from './policy.ts';
 import {
@@ -562,7 +562,11 @@ function explainNothingRecorded(
   const grantFix = `grant it: in ${STEP_FILE} the inline policy needs { Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: tableArn }, ${RERUN}.`;
   const failed = outcome.failures.find((f) => f.kind === 'failed');
   const cause = causeOf([failed?.error ?? '', ...outcome.logLines].join('\n'), known.table);
-  const record = failed ? ` After ${failed.attempts ?? 3} attempts Lambda sent it to the failures queue (the check removed it).` : '';
+  const record = failed
+    ? ` After ${failed.attempts ?? 3} attempts Lambda sent it to the failures queue (the check removed it).`
+    : resolveTarget().realAws
+      ? ' After its retries (minutes on AWS) Lambda will put the probe in the failures queue; its orderId starts with check-, and it is safe to delete.'
+      : '';
   if (cause) {
     return {
       wrong: `${cause.wrong} (from the function's ${failed ? 'failure destination' : 'log'}).${record}`,

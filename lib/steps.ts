@@ -54,6 +54,7 @@ export const STEPS: readonly Step[] = [
     script: 'deploy.ts',
     entry: 'deploy',
   },
+  { number: 8, folder: '08-end-to-end', title: 'Orders end to end, traced to the table', script: 'run.ts', entry: 'run' },
 ];
 
 export type Edition = 'steps' | 'solutions';

@@ -360,12 +360,12 @@ async function allowInvoke(lambda: LambdaClient, permission: AddPermissionComman
   const same =
     current?.Principal?.Service === Principal && current?.Condition?.ArnLike?.['AWS:SourceArn'] === SourceArn && !current?.Condition?.StringEquals;
   if (same) {
-    ok(`${FunctionName} lets ${Principal} invoke it, from ${SourceArn} only (unchanged)`);
+    ok(`${FunctionName} lets ${Principal} invoke it, from ${lastPart(SourceArn)} only (unchanged)`);
     return;
   }
   if (current) await lambda.send(new RemovePermissionCommand({ FunctionName, StatementId }));
   await lambda.send(new AddPermissionCommand(permission));
-  ok(`${FunctionName} lets ${Principal} invoke it, from ${SourceArn ?? 'anywhere'}${SourceArn ? ' only' : ''}`);
+  ok(`${FunctionName} lets ${Principal} invoke it, from ${SourceArn ? `${lastPart(SourceArn)} only` : 'anywhere'}`);
 }
 
 interface PolicyStatement {
@@ -379,15 +379,20 @@ interface PolicyStatement {
  * running it again makes no second one. The script looks first anyway, to say which it was.
  */
 async function ensureSubscription(sns: SNSClient, subscription: SubscribeCommandInput): Promise<string> {
+  const endpoint = lastPart(subscription.Endpoint);
+  const topic = lastPart(subscription.TopicArn);
   const existing = await findSubscription(sns, subscription);
   if (existing) {
-    ok(`${subscription.Endpoint} is subscribed to ${subscription.TopicArn} (unchanged)`);
+    ok(`${endpoint} is subscribed to ${topic} (unchanged)`);
     return existing;
   }
   const { SubscriptionArn } = await sns.send(new SubscribeCommand(subscription));
-  ok(`${subscription.Endpoint} subscribed to ${subscription.TopicArn} (protocol ${subscription.Protocol})`);
+  ok(`${endpoint} subscribed to ${topic} (protocol ${subscription.Protocol})`);
   return SubscriptionArn!;
 }
+
+/** "arn:aws:sns:us-east-1:123456789012:workbook-order-updates" → "workbook-order-updates". */
+const lastPart = (arn: string | undefined) => (arn ?? '').slice((arn ?? '').lastIndexOf(':') + 1);
 
 async function findSubscription(sns: SNSClient, wanted: SubscribeCommandInput): Promise<string | undefined> {
   let NextToken: string | undefined;

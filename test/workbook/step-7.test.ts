@@ -67,7 +67,8 @@ describe('step 7: the recorder function', () => {
   it('the solution deploys; check:step-7 passes and leaves no probe behind', async () => {
     const output = await deploySolution(7);
     expect(output).toContain(`${FUNCTION}: created (nodejs22.x, 256 MB, 10 s timeout)`);
-    expect(output).toContain(`lets sns.amazonaws.com invoke it, from ${TOPIC_ARN} only`);
+    expect(output).toContain("workbook-recorder lets sns.amazonaws.com invoke it, from workbook-order-updates only");
+    expect(output).toContain("workbook-recorder subscribed to workbook-order-updates (protocol lambda)");
 
     const result = await runScript('check:step-7', cloud.env);
     expect(result.code, result.output).toBe(0);

@@ -11,8 +11,13 @@ describe('npm run tour', () => {
     expect(result.stdout).toMatch(/✔ solution 1: .*\n✔ check step 1 \(10 verifications\)/);
     expect(result.stdout).toMatch(/✔ solution 2: .*\n✔ check step 2 \(13 verifications\)/);
     expect(result.stdout).toMatch(/✔ solution 3: .*\n✔ check step 3 \(9 verifications\)/);
-    // The API, the function, its log group, its role, and the two queues.
-    expect(result.stdout).toMatch(/✔ teardown \(6 resources\)/);
+    expect(result.stdout).toMatch(/✔ solution 4: .*\n✔ check step 4 \(3 verifications\)/);
+    expect(result.stdout).toMatch(/✔ solution 5: .*\n✔ check step 5 \(19 verifications\)/);
+    expect(result.stdout).toMatch(/✔ solution 6: .*\n✔ check step 6 \(8 verifications\)/);
+    expect(result.stdout).toMatch(/✔ solution 7: .*\n✔ check step 7 \(18 verifications\)/);
+    // The recorder's subscription, the monitor's mapping, the API, three functions with their log
+    // groups and roles, the topic, the table, and three queues (orders, its DLQ, recorder failures).
+    expect(result.stdout).toMatch(/✔ teardown \(17 resources\)/);
     expect(result.stdout).toContain('✔ nothing left behind');
     expect(result.stdout).toMatch(/Tour passed: \d+ phases, \d+ steps, in [\d.]+ (ms|s) \(wall time\)/);
   });
