@@ -244,13 +244,15 @@ export const check = defineCheck({
       if (window > MAX_BATCH_WINDOW_SECONDS) {
         problem(
           `the batching window is ${window} s: a lone order waits that long before anyone hears of it.`,
-          `in ${STEP_FILE} set BATCH_WINDOW_SECONDS = 1, ${RERUN}.`,
+          `in ${STEP_FILE} set BATCH_WINDOW_SECONDS = 0 (or a second or two), ${RERUN}.`,
         );
       }
     });
 
     // Behaviour, watched through a queue of the check's own subscribed to the topic.
-    const watcher = await TemporarySubscription.open(sqs, sns, topicArn, n.prefix);
+    const watcher = await t.require(`a temporary queue of the check's own is subscribed to ${n.updatesTopic}, to watch what it publishes`, () =>
+      TemporarySubscription.open(sqs, sns, topicArn, n.prefix),
+    );
     try {
       const throughApi = `an order sent to POST /orders comes out of ${n.updatesTopic} as a status update`;
       const api = await findApi(apiGatewayClient(), n.api, n.prefix);
@@ -263,7 +265,7 @@ export const check = defineCheck({
         if (followed) detail(`202 → status update out of the topic in ${followed.latencyMs} ms (order ${followed.orderId})`);
       }
       await t.item('a malformed message is reported as a batch item failure, and its batch-mate still goes through', () =>
-        invokeWithPoisonedBatch({ lambda, functionName: config.FunctionName!, queue, watcher, mayPublish: !!mayPublish }),
+        invokeWithPoisonedBatch({ lambda, functionName: config.FunctionName!, queue, watcher, mayPublish: !!mayPublish, logGroup: n.monitorLogGroup }),
       );
     } finally {
       await watcher.close();
@@ -472,20 +474,20 @@ async function followOrderThroughApi(p: {
     if (got || error) continue;
     error = await monitorError(p.logGroup, sentAt);
     // The error may be another order's: the update still gets a little while to show up.
-    if (error) giveUpAt = Math.min(giveUpAt, Date.now() + (resolveTarget().realAws ? 10_000 : 2_000));
+    if (error) giveUpAt = Math.min(giveUpAt, Date.now() + (resolveTarget().realAws ? 10_000 : 1_000));
   }
   if (!got) {
     const waited = `${Math.round((Date.now() - acceptedAt) / 100) / 10} s`;
     const fate = `Lambda retries the order until it lands in the dead-letter queue (a test order for customer ${customerId}, safe to delete).`;
     if (error && /not authorized to perform: SNS:Publish/i.test(error)) {
       problem(
-        `no update for order ${orderId} after ${waited}: the monitor's log says ${clip(error, 300)}. ${fate}`,
+        `no update for order ${orderId} after ${waited}: the monitor's log says ${clip(error, 420)}. ${fate}`,
         `grant sns:Publish on the topic's ARN: in ${STEP_FILE} the PublishStatusUpdates statement { Effect: 'Allow', Action: 'sns:Publish', Resource: topicArn }${p.mayPublish ? '' : ' (see the ✘ above)'}, ${RERUN}.`,
       );
     }
     problem(
       `order ${orderId} was accepted (202), but no status update came out of the topic after ${waited}` +
-        (error ? `; the monitor's log says ${clip(error, 300)}. ${fate}` : ', and the monitor logged no error.'),
+        (error ? `; the monitor's log says ${clip(error, 420)}. ${fate}` : ', and the monitor logged no error.'),
       error
         ? `fix what the log says (compare ${HANDLER_FILE} with README.md), ${RERUN}.`
         : `look at the mapping and the function's log: \`aws logs tail ${p.logGroup} --since 10m\`; then run \`npm run check:step-5\` again.`,
@@ -515,17 +517,25 @@ async function post(url: string, request: OrderRequest): Promise<Answer> {
   });
 }
 
-/** The first error the monitor logged since `since` (epoch ms), as text (on AWS, log lines take a few seconds to arrive). */
-async function monitorError(logGroup: string, since: number): Promise<string | undefined> {
+/**
+ * The first error the monitor logged since `since` (epoch ms), as text; malformed messages (the
+ * check's own, or anyone's) do not count. Log lines take a few seconds to arrive on AWS:
+ * `waitMs` keeps looking that long.
+ */
+async function monitorError(logGroup: string, since: number, waitMs = 0): Promise<string | undefined> {
   const logs = logsClient();
-  // The handler's error lines (Powertools JSON) first, then the runtime's: an uncaught error, a timeout.
-  for (const filterPattern of ['{ $.level = "ERROR" }', '?"Invoke Error" ?"Task timed out"']) {
-    const { events = [] } = await logs
-      .send(new FilterLogEventsCommand({ logGroupName: logGroup, startTime: since - 1000, filterPattern, limit: 20 }))
-      .catch(() => ({ events: [] }));
-    if (events.length > 0) return describeLogLine(events[0].message ?? '');
+  const giveUpAt = Date.now() + waitMs;
+  for (;;) {
+    // The handler's error lines (Powertools JSON) first, then the runtime's: an uncaught error, a timeout.
+    for (const filterPattern of ['{ $.level = "ERROR" && $.error.name != "MalformedOrder" }', '?"Task timed out" ?"Runtime."']) {
+      const { events = [] } = await logs
+        .send(new FilterLogEventsCommand({ logGroupName: logGroup, startTime: since - 1000, filterPattern, limit: 20 }))
+        .catch(() => ({ events: [] }));
+      if (events.length > 0) return describeLogLine(events[0].message ?? '');
+    }
+    if (Date.now() >= giveUpAt) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
   }
-  return undefined;
 }
 
 /** A log line for people: Powertools' JSON lines boiled down to the message and the error. */
@@ -549,6 +559,7 @@ async function invokeWithPoisonedBatch(p: {
   queue: Queue;
   watcher: TemporarySubscription;
   mayPublish: boolean;
+  logGroup: string;
 }): Promise<void> {
   const customerId = newProbeCustomer();
   const now = Date.now();
@@ -563,23 +574,26 @@ async function invokeWithPoisonedBatch(p: {
   const records = [sqsRecord(JSON.stringify(good), p.queue.arn), sqsRecord(poison, p.queue.arn)];
   const [goodId, poisonId] = records.map((r) => r.messageId);
 
+  const invokedAt = Date.now();
   const out = await p.lambda.send(
     new InvokeCommand({ FunctionName: p.functionName, LogType: 'Tail', Payload: Buffer.from(JSON.stringify({ Records: records })) }),
   );
   const log = out.LogResult ? Buffer.from(out.LogResult, 'base64').toString('utf8') : '';
   const text = Buffer.from(out.Payload ?? []).toString('utf8');
-  const reason = firstError(log);
+  let reason = firstError(log);
   if (out.FunctionError) {
+    // The last 4 KB of the log (Tail) may hold only the batch's summary: the records' own errors are in CloudWatch Logs.
+    reason = (await monitorError(p.logGroup, invokedAt, resolveTarget().realAws ? 15_000 : 0)) ?? reason;
     const error = answerOf(200, text).body ?? {};
     const wrong = `the function failed the whole batch (${String(error.errorType ?? out.FunctionError)}: ${clip(String(error.errorMessage ?? text), 160)})`;
-    if (/not authorized to perform: SNS:Publish/i.test(log)) {
+    if (/not authorized to perform: SNS:Publish/i.test(`${reason} ${log}`)) {
       problem(
-        `${wrong}: its log says ${clip(reason ?? 'AuthorizationError', 300)}.`,
+        `${wrong}: its log says ${clip(reason ?? 'AuthorizationError', 420)}.`,
         `grant sns:Publish on the topic's ARN: in ${STEP_FILE} the PublishStatusUpdates statement${p.mayPublish ? '' : ' (see the ✘ above)'}, ${RERUN}.`,
       );
     }
     problem(
-      `${wrong}${reason ? `; its log says ${clip(reason, 300)}` : ''}. One bad message must not fail its batch-mates.`,
+      `${wrong}${reason ? `; its log says ${clip(reason, 420)}` : ''}. One bad message must not fail its batch-mates.`,
       `in ${HANDLER_FILE} let processPartialResponse handle the batch, and throw only from processOrder (one record); ${RERUN}.`,
     );
   }
@@ -592,7 +606,7 @@ async function invokeWithPoisonedBatch(p: {
   }
   if (failures.includes(goodId)) {
     problem(
-      `the function reported the good order as a failure too (answer ${clip(text)})${reason ? `; its log says ${clip(reason, 300)}` : ''}.`,
+      `the function reported the good order as a failure too (answer ${clip(text)})${reason ? `; its log says ${clip(reason, 420)}` : ''}.`,
       `fix what the log says (compare ${HANDLER_FILE} with README.md), ${RERUN}.`,
     );
   }

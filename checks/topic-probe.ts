@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { GetTopicAttributesCommand, NotFoundException, SubscribeCommand, UnsubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
-  DeleteMessageBatchCommand,
   DeleteQueueCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
@@ -70,6 +69,9 @@ export function queuePolicyForTopic(queueArn: string, topicArn: string) {
   };
 }
 
+/** Longer than any check runs: a received notification is not received again. */
+const RECEIVED_STAYS_HIDDEN_SECONDS = 3600;
+
 export class TemporarySubscription {
   /** Every notification received so far, oldest first. */
   readonly received: Received[] = [];
@@ -109,7 +111,8 @@ export class TemporarySubscription {
 
   /**
    * Long-polls until `match` accepts a notification (looking at those already received first),
-   * or the deadline passes. Every message is deleted as it is read: the queue is the check's own.
+   * or the deadline passes. Messages are not deleted one by one: each is received with a
+   * visibility timeout that outlasts the check, and close() deletes the queue with them all.
    */
   async waitFor<T>(match: (received: Received) => T | undefined, deadlineMs: number): Promise<T | undefined> {
     for (const seen of this.received) {
@@ -123,16 +126,10 @@ export class TemporarySubscription {
           QueueUrl: this.queueUrl,
           MaxNumberOfMessages: 10,
           WaitTimeSeconds: Math.max(1, Math.min(20, Math.ceil((giveUpAt - Date.now()) / 1000))),
+          VisibilityTimeout: RECEIVED_STAYS_HIDDEN_SECONDS,
         }),
       );
       const receivedAt = Date.now();
-      if (Messages.length === 0) continue;
-      await this.sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: this.queueUrl,
-          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-        }),
-      );
       let found: T | undefined;
       for (const message of Messages) {
         const received = { notification: parseNotification(message.Body), receivedAt };

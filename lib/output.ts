@@ -33,6 +33,9 @@ export async function captureOutput<T>(fn: () => Promise<T>): Promise<{ result?:
   }
 }
 
+/** True while output is being captured (a live line drawn on the terminal would bypass the capture). */
+export const capturing = (): boolean => capture.getStore() !== undefined;
+
 export const colors = pc;
 
 /** A command or code the learner types, e.g. cmd('npm run check:step-1'). */

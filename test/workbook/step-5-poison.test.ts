@@ -43,9 +43,9 @@ const queueUrl = async (name: string) => (await sqs.send(new GetQueueUrlCommand(
 describe('the monitor and its mapping, end to end', () => {
   it('end to end, a malformed message ends in the DLQ after maxReceiveCount receives while its batch-mates go through', async () => {
     // The lesson's timings (60 s visibility, 5 receives) would take 5 minutes: the test shortens
-    // them (a 1 s function timeout and visibility timeout, no batching window: a visibility
-    // timeout must also cover the window, or a message comes back while its batch is still being
-    // gathered), then restarts the mapping's pollers so they receive with the new timeout.
+    // them (a 1 s function timeout and visibility timeout; no batching window, which a visibility
+    // timeout must also cover), then restarts the mapping's pollers so they receive with the new
+    // timeout.
     const ordersUrl = await queueUrl('workbook-orders');
     const dlqUrl = await queueUrl('workbook-orders-dlq');
     await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'workbook-monitor', Timeout: 1 }));
@@ -53,7 +53,7 @@ describe('the monitor and its mapping, end to end', () => {
     await sqs.send(new SetQueueAttributesCommand({ QueueUrl: ordersUrl, Attributes: { VisibilityTimeout: '1' } }));
     const [mapping] = await mappings();
     for (const Enabled of [false, true]) {
-      await lambda.send(new UpdateEventSourceMappingCommand({ UUID: mapping.UUID, Enabled, MaximumBatchingWindowInSeconds: 0 }));
+      await lambda.send(new UpdateEventSourceMappingCommand({ UUID: mapping.UUID, Enabled }));
       await expect.poll(async () => (await mappings())[0].State, { interval: 20 }).toBe(Enabled ? 'Enabled' : 'Disabled');
     }
 

@@ -52,7 +52,7 @@ describe('step 5: the monitor function and its event source mapping', () => {
   it('solution:5 deploys the role, the function and the mapping, and check:step-5 passes, leaving nothing behind', async () => {
     const result = await runScript('solution:5', cloud.env);
     expect(result.code, result.output).toBe(0);
-    expect(result.stdout).toContain('✔ mapping Enabled: batches of up to 10, gathered for at most 1 s, with ReportBatchItemFailures');
+    expect(result.stdout).toContain('✔ mapping Enabled: batches of up to 10, batching window 0 s, with ReportBatchItemFailures');
 
     const { PolicyDocument } = await iam.send(new GetRolePolicyCommand({ RoleName: 'workbook-monitor-role', PolicyName: 'consume-orders-publish-updates' }));
     expect(JSON.parse(decodeURIComponent(PolicyDocument!)).Statement).toEqual([
@@ -69,7 +69,7 @@ describe('step 5: the monitor function and its event source mapping', () => {
       EventSourceArn: QUEUE_ARN,
       FunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:workbook-monitor',
       BatchSize: 10,
-      MaximumBatchingWindowInSeconds: 1,
+      MaximumBatchingWindowInSeconds: 0,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       State: 'Enabled',
     });
