@@ -42,6 +42,17 @@ export function workerEnvironment(input: EnvironmentInput): NodeJS.ProcessEnv {
     LAMBDA_TASK_ROOT: input.taskRoot,
     LAMBDA_RUNTIME_DIR: input.runtimeDir,
     AWS_ENDPOINT_URL: input.endpointUrl,
+    ...olderNodeQuirks(),
     ...input.variables,
   };
+}
+
+/**
+ * On a local Node older than 22 (standing in for nodejs22.x), the AWS SDK inside a function
+ * would log a Node-version warning as an ERROR line on every cold start — a line the function's
+ * author never caused and would not see on AWS.
+ */
+function olderNodeQuirks(): NodeJS.ProcessEnv {
+  const major = Number(process.versions.node.split('.')[0]);
+  return major < 22 ? { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } : {};
 }
