@@ -3,7 +3,8 @@
  * Configuration (describe calls): the topic exists and carries the tag; with NOTIFY_EMAIL set,
  * the address is subscribed (and confirmed). Behaviour: a temporary SQS queue of the check's
  * own, subscribed to the topic with the queue policy SNS needs, receives a test message
- * published to the topic. The queue and its subscription are removed afterwards.
+ * published to the topic. The queue and its subscription are removed afterwards, and so are the
+ * test messages' records once the recorder (step 7) has stored them.
  */
 import { randomUUID } from 'node:crypto';
 import { ListSubscriptionsByTopicCommand, ListTagsForResourceCommand, PublishCommand, type SNSClient, type Subscription } from '@aws-sdk/client-sns';
@@ -12,6 +13,7 @@ import { resolveTarget } from '../lib/config.ts';
 import { TAG_KEY, names } from '../lib/names.ts';
 import { UPDATE_ATTRIBUTES, type StatusUpdate } from '../lib/pipeline.ts';
 import { defineCheck, problem, runCheckWhenExecuted } from './kit.ts';
+import { removeProbeRecords } from './probe-records.ts';
 import { TemporarySubscription, findTopic, type Received } from './topic-probe.ts';
 
 const STEP_FILE = 'steps/04-topic/deploy.ts';
@@ -61,10 +63,11 @@ export const check = defineCheck({
       }
     }
 
+    const published: string[] = [];
     await t.item('a message published to the topic reaches a subscribed SQS queue', async () => {
       const watcher = await TemporarySubscription.open(sqsClient(), sns, topicArn, n.prefix);
       try {
-        const got = await publishUntilDelivered(sns, topicArn, watcher);
+        const got = await publishUntilDelivered(sns, topicArn, watcher, published);
         if (!got) {
           problem(
             `a test message published to ${n.updatesTopic} did not reach the check's subscribed queue within ${deliveryDeadlineMs() / 1000} s.`,
@@ -83,6 +86,7 @@ export const check = defineCheck({
         await watcher.close();
       }
     });
+    await removeProbeRecords(t, published);
   },
 });
 
@@ -104,12 +108,14 @@ const deliveryDeadlineMs = () => (resolveTarget().realAws ? 30_000 : 5_000);
  * to receive its first message, so the check publishes again (a new test message) every 5 s
  * until one arrives. Every subscriber of the topic gets these messages too, so each one is
  * shaped as a status update (lib/pipeline.ts) of a probe order: id `check-…`, status
- * `check-probe`, the same attributes as real updates; CHECK_ATTRIBUTE marks it as well.
+ * `check-probe`, the same attributes as real updates; CHECK_ATTRIBUTE marks it as well. Each
+ * probe order id goes to `published` as it is sent.
  */
 async function publishUntilDelivered(
   sns: SNSClient,
   topicArn: string,
   watcher: TemporarySubscription,
+  published: string[],
 ): Promise<{ received: Received; body: string } | undefined> {
   const bodies = new Map<string, string>();
   const giveUpAt = Date.now() + deliveryDeadlineMs();
@@ -139,6 +145,7 @@ async function publishUntilDelivered(
         },
       }),
     );
+    published.push(orderId);
     const found = await watcher.waitFor((received) => {
       const probeId = received.notification.MessageAttributes?.[CHECK_ATTRIBUTE]?.Value;
       return probeId && bodies.has(probeId) ? { received, body: bodies.get(probeId)! } : undefined;

@@ -20,6 +20,9 @@
  * failure (here), the mapping passes such reports on (ReportBatchItemFailures, here), and the
  * queue moves a message to the DLQ after exactly maxReceiveCount receives (check:step-1).
  * steps/05-monitor-lambda/README.md shows how to watch a real poison message go all the way.
+ *
+ * Once the recorder (step 7) is subscribed, the probe orders' updates are stored in the
+ * order-events table too: the check deletes those records at the end.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { GetRestApisCommand, type APIGatewayClient } from '@aws-sdk/client-api-gateway';
@@ -63,6 +66,7 @@ import { retry } from '../lib/wait.ts';
 import { defineCheck, problem, runCheckWhenExecuted } from './kit.ts';
 import { answerOf, clip, goodOrder, newProbeCustomer, readBackProbes, type Answer, type OrderRequest } from './orders.ts';
 import { hasWildcard, list, matches, servicePrincipals, statementsOf, type Statement } from './policy.ts';
+import { removeProbeRecords } from './probe-records.ts';
 import { TemporarySubscription, findTopic, messageJson, type Received } from './topic-probe.ts';
 
 const STEP_FILE = 'steps/05-monitor-lambda/deploy.ts';
@@ -253,6 +257,8 @@ export const check = defineCheck({
     const watcher = await t.require(`a temporary queue of the check's own is subscribed to ${n.updatesTopic}, to watch what it publishes`, () =>
       TemporarySubscription.open(sqs, sns, topicArn, n.prefix),
     );
+    // The probe orders whose updates came out of the topic: the recorder (step 7) may store them.
+    const published: string[] = [];
     try {
       const throughApi = `an order sent to POST /orders comes out of ${n.updatesTopic} as a status update`;
       const api = await findApi(apiGatewayClient(), n.api, n.prefix);
@@ -260,16 +266,17 @@ export const check = defineCheck({
         await t.item(throughApi, () => problem(`there is no REST API ${n.api} to send the order to.`, 'create it: `npm run step:3` (and `npm run check:step-3`).'));
       } else {
         const followed = await t.item(throughApi, () =>
-          followOrderThroughApi({ url: invokeUrl(api, n.apiStage, '/orders'), watcher, queue, mappingEnabled: !!enabled, mayPublish: !!mayPublish, logGroup: n.monitorLogGroup }),
+          followOrderThroughApi({ url: invokeUrl(api, n.apiStage, '/orders'), watcher, queue, mappingEnabled: !!enabled, mayPublish: !!mayPublish, logGroup: n.monitorLogGroup, published }),
         );
         if (followed) detail(`202 → status update out of the topic in ${followed.latencyMs} ms (order ${followed.orderId})`);
       }
       await t.item('a malformed message is reported as a batch item failure, and its batch-mate still goes through', () =>
-        invokeWithPoisonedBatch({ lambda, functionName: config.FunctionName!, queue, watcher, mayPublish: !!mayPublish, logGroup: n.monitorLogGroup }),
+        invokeWithPoisonedBatch({ lambda, functionName: config.FunctionName!, queue, watcher, mayPublish: !!mayPublish, logGroup: n.monitorLogGroup, published }),
       );
     } finally {
       await watcher.close();
     }
+    await removeProbeRecords(t, published);
   },
 });
 
@@ -446,6 +453,7 @@ async function followOrderThroughApi(p: {
   mappingEnabled: boolean;
   mayPublish: boolean;
   logGroup: string;
+  published: string[];
 }): Promise<{ orderId: string; latencyMs: number }> {
   const customerId = newProbeCustomer();
   const request = goodOrder(customerId, 'npm run check:step-5');
@@ -476,6 +484,7 @@ async function followOrderThroughApi(p: {
     // The error may be another order's: the update still gets a little while to show up.
     if (error) giveUpAt = Math.min(giveUpAt, Date.now() + (resolveTarget().realAws ? 10_000 : 1_000));
   }
+  if (got) p.published.push(orderId);
   if (!got) {
     const waited = `${Math.round((Date.now() - acceptedAt) / 100) / 10} s`;
     const fate = `Lambda retries the order until it lands in the dead-letter queue (a test order for customer ${customerId}, safe to delete).`;
@@ -560,6 +569,7 @@ async function invokeWithPoisonedBatch(p: {
   watcher: TemporarySubscription;
   mayPublish: boolean;
   logGroup: string;
+  published: string[];
 }): Promise<void> {
   const customerId = newProbeCustomer();
   const now = Date.now();
@@ -618,6 +628,7 @@ async function invokeWithPoisonedBatch(p: {
     );
   }
   const got = await p.watcher.waitFor((received) => updateFor(received, good.orderId), updateDeadlineMs());
+  if (got) p.published.push(good.orderId);
   if (!got) {
     problem(
       `the function reported only the malformed message, but the good order's update did not come out of the topic within ${updateDeadlineMs() / 1000} s.`,

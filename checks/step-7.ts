@@ -29,7 +29,7 @@ import {
   type GetFunctionCommandOutput,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   GetSubscriptionAttributesCommand,
   GetTopicAttributesCommand,
@@ -44,9 +44,10 @@ import { documentClient, dynamoDbClient, iamClient, lambdaClient, logsClient, sn
 import { resolveTarget } from '../lib/config.ts';
 import { HANDLER } from '../lib/lambda.ts';
 import { TAG_KEY, names } from '../lib/names.ts';
-import { EVENT_KEY, ORDER_ID, STAGES, eventKeyOf, readTimeline, timeBucketOf, type OrderEvent } from '../lib/order-events.ts';
+import { EVENT_KEY, STAGES, eventKeyOf, readTimeline, timeBucketOf, type OrderEvent } from '../lib/order-events.ts';
 import { UPDATE_ATTRIBUTES } from '../lib/pipeline.ts';
 import { defineCheck, problem, runCheckWhenExecuted } from './kit.ts';
+import { deleteRecordsOf } from './probe-records.ts';
 import { conditionValues, hasWildcard, list, matches, servicePrincipals, statementsOf, type Statement } from './policy.ts';
 import {
   PROBE_STATUS,
@@ -284,7 +285,7 @@ export const check = defineCheck({
         }
       });
     } finally {
-      for (const orderId of probes) await deleteProbe(db, table.name, orderId);
+      for (const orderId of probes) await deleteRecordsOf(db, table.name, orderId).catch(() => 0);
     }
   },
 });
@@ -615,12 +616,6 @@ async function invoke(lambda: LambdaClient, functionName: string, event: unknown
     return { error: `${doc.errorType ?? out.FunctionError}: ${doc.errorMessage ?? text}`, log };
   } catch {
     return { error: `${out.FunctionError}: ${text}`, log };
-  }
-}
-
-async function deleteProbe(db: DynamoDBDocumentClient, tableName: string, orderId: string): Promise<void> {
-  for (const item of await readTimeline(db, tableName, orderId, true).catch(() => [])) {
-    await db.send(new DeleteCommand({ TableName: tableName, Key: { [ORDER_ID]: item.orderId, [EVENT_KEY]: item.eventKey } })).catch(() => {});
   }
 }
 

@@ -16,6 +16,8 @@ import {
   CreateTopicCommand,
   InvalidParameterException,
   ListSubscriptionsByTopicCommand,
+  GetSubscriptionAttributesCommand,
+  SetSubscriptionAttributesCommand,
   SetTopicAttributesCommand,
   SubscribeCommand,
   TagResourceCommand,
@@ -32,6 +34,12 @@ import { waitFor } from '../../lib/wait.ts';
 
 /** Email from the topic shows this as its sender's name (at most 100 characters). */
 const DISPLAY_NAME = 'Order updates';
+
+/**
+ * The email subscription's filter policy, on the updates' `status` attribute: every update except
+ * the checks' test updates (status "check-probe"), which no person needs to read.
+ */
+const EMAIL_FILTER_POLICY = JSON.stringify({ status: [{ 'anything-but': 'check-probe' }] });
 
 export async function deploy() {
   const n = names();
@@ -92,18 +100,30 @@ async function subscribeEmail(sns: SNSClient, topicArn: string, email: string): 
     (s) => s.Protocol === 'email' && s.Endpoint?.toLowerCase() === email.toLowerCase(),
   );
   if (existing && existing.SubscriptionArn !== 'PendingConfirmation') {
+    await applyFilterPolicy(sns, existing.SubscriptionArn!);
     ok(`${email} gets every update by email (subscription confirmed)`);
     detail(existing.SubscriptionArn!);
     return;
   }
   if (!existing) {
     // For email, SNS answers "pending confirmation" and sends the address a confirmation request.
-    await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'email', Endpoint: email }));
+    await sns.send(
+      new SubscribeCommand({ TopicArn: topicArn, Protocol: 'email', Endpoint: email, Attributes: { FilterPolicy: EMAIL_FILTER_POLICY } }),
+    );
     ok(`${email}: subscribed; SNS sent a confirmation request to that address`);
   } else {
     warn(`${email}: subscribed, but not confirmed yet: no update is sent there until it is`);
   }
   await explainConfirmation(topicArn, email);
+}
+
+/** A subscription made before the filter policy existed gets it now. */
+async function applyFilterPolicy(sns: SNSClient, subscriptionArn: string): Promise<void> {
+  const { Attributes = {} } = await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn }));
+  if (Attributes.FilterPolicy === EMAIL_FILTER_POLICY) return;
+  await sns.send(
+    new SetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn, AttributeName: 'FilterPolicy', AttributeValue: EMAIL_FILTER_POLICY }),
+  );
 }
 
 async function subscriptionsOf(sns: SNSClient, topicArn: string): Promise<Subscription[]> {

@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CreateTopicCommand,
+  GetSubscriptionAttributesCommand,
   GetTopicAttributesCommand,
   ListSubscriptionsByTopicCommand,
   ListTagsForResourceCommand,
   ListTopicsCommand,
+  PublishCommand,
   SNSClient,
   SetTopicAttributesCommand,
   UntagResourceCommand,
@@ -110,8 +112,22 @@ describe('step 4: the order-updates topic', () => {
     expect(confirmed.passed).toBe(true);
     expect(confirmed.stdout).not.toContain('has not confirmed');
     expect(await withEmail(email, () => deploySolution(4, 'mail'))).toContain(`✔ ${email} gets every update by email (subscription confirmed)`);
-    // The check's test update reached the mailbox too, marked as a test.
-    expect(cloud.cloud.sns.outbox().some((m) => m.to === email && m.subject === 'Workbook check: a test update (safe to ignore)')).toBe(true);
+    // The subscription's filter policy keeps the check's test updates out of the mailbox; a real update is mailed.
+    const [subscription] = await subscriptionsOf(topicArn('mail'));
+    const { Attributes = {} } = await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscription.SubscriptionArn }));
+    expect(JSON.parse(Attributes.FilterPolicy!)).toEqual({ status: [{ 'anything-but': 'check-probe' }] });
+    await sns.send(
+      new PublishCommand({
+        TopicArn: topicArn('mail'),
+        Subject: 'Order o-1: shipped',
+        Message: '{"orderId":"o-1","status":"shipped"}',
+        MessageAttributes: { status: { DataType: 'String', StringValue: 'shipped' } },
+      }),
+    );
+    const mailed = (subject: string) => cloud.cloud.sns.outbox().some((m) => m.to === email && m.subject === subject);
+    for (const giveUpAt = Date.now() + 3000; !mailed('Order o-1: shipped') && Date.now() < giveUpAt; ) await new Promise((r) => setTimeout(r, 10));
+    expect(mailed('Order o-1: shipped')).toBe(true);
+    expect(mailed('Workbook check: a test update (safe to ignore)')).toBe(false);
   });
 
   it('a NOTIFY_EMAIL that is not an address stops the step with what to do', async () => {
