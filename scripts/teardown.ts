@@ -51,6 +51,8 @@ import { cmd, detail, fail, heading, hint, ok, say } from '../lib/output.ts';
 import { retry } from '../lib/wait.ts';
 import { eventSourceMappings } from './teardown-mappings.ts';
 import { subscriptions } from './teardown-subscriptions.ts';
+import { permissions } from './teardown-permissions.ts';
+import { rolePolicies } from './teardown-role-policies.ts';
 import { tables } from './teardown-tables.ts';
 import { topics } from './teardown-topics.ts';
 
@@ -264,16 +266,19 @@ function roles(iam: IAMClient): ResourceKind {
 
 /**
  * Every kind of resource, in the order teardown removes them: whatever uses something goes
- * first. Later steps slot theirs in, in this order: SNS subscriptions, event source mappings,
- * the REST API, functions, log groups, roles, the topic, the table, the queues.
+ * first: SNS subscriptions, event source mappings, the REST API, the functions' permissions,
+ * the functions, their log groups, the roles' policies, the roles, the topic, the table, the
+ * queues (a queue before its dead-letter queue). The table and the queues depend on nothing.
  */
 function resourceKinds(): ResourceKind[] {
   return [
     subscriptions(snsClient()),
     eventSourceMappings(lambdaClient()),
     restApis(apiGatewayClient()),
+    permissions(lambdaClient()),
     functions(lambdaClient()),
     logGroups(logsClient()),
+    rolePolicies(iamClient()),
     roles(iamClient()),
     topics(snsClient()),
     tables(dynamoDbClient()),

@@ -1,7 +1,8 @@
 /**
  * `npm run tour` (and `npm start`): the whole workbook, start to finish, on a fresh local cloud
- * of its own — every solution, every check, then teardown — to show that everything works.
- * It never touches your own local cloud (.workbook/) or any other target.
+ * of its own — every solution and its check (step 8 sends orders end to end), the latency
+ * report, then teardown — to show that everything works. It never touches your own local cloud
+ * (.workbook/) or any other target.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,9 +10,11 @@ import { join } from 'node:path';
 import { startLocalCloud, type LocalCloud } from '../local-cloud/server.ts';
 import { loadCheck, runCheck } from '../checks/kit.ts';
 import { loadDotEnv } from '../lib/config.ts';
+import { ms as formatMs, summaryLine, type LatencyReport } from '../lib/latency-report.ts';
 import { runMain } from '../lib/main.ts';
 import { bold, captureOutput, duration, fail, heading, ok, say, withSpinner } from '../lib/output.ts';
 import { STEPS, runStep } from '../lib/steps.ts';
+import { report } from './report.ts';
 import { planTeardown, teardown } from './teardown.ts';
 
 interface Phase {
@@ -23,6 +26,7 @@ interface Phase {
 void runMain(async () => {
   heading('Tour: the whole workbook on a fresh local cloud');
   const dataDir = mkdtempSync(join(tmpdir(), 'workbook-tour-'));
+  const tourStarted = new Date();
   let cloud: LocalCloud | undefined;
   try {
     cloud = await startLocalCloud({ port: 0, dataDir, region: 'us-east-1' });
@@ -44,11 +48,21 @@ void runMain(async () => {
         },
       });
     }
+    let latency: LatencyReport | undefined;
+    phases.push({
+      label: 'latency report from the table (npm run report)',
+      run: async () => {
+        latency = await report({ from: new Date(tourStarted.getTime() - 60_000), to: new Date(Date.now() + 60_000) });
+        if (!latency) throw new Error('the table holds no order with every stage time: step 8 recorded nothing');
+        return `${latency.orders} orders`;
+      },
+    });
+    let removedCount = 0;
     phases.push({
       label: 'teardown',
       run: async () => {
-        const before = (await planTeardown()).length;
-        return (await teardown({ yes: true })) === 0 && `${before} resources`;
+        removedCount = (await planTeardown()).length;
+        return (await teardown({ yes: true })) === 0 && `${removedCount} resources`;
       },
     });
     phases.push({
@@ -61,9 +75,10 @@ void runMain(async () => {
     });
 
     let failures = 0;
-    for (const phase of phases) {
+    for (const [index, phase] of phases.entries()) {
       const started = performance.now();
-      const { result, error, lines } = await withSpinner(phase.label, () => captureOutput(phase.run));
+      const progress = `[${index + 1}/${phases.length}] ${phase.label}`;
+      const { result, error, lines } = await withSpinner(progress, () => captureOutput(phase.run));
       const ms = fmt(performance.now() - started);
       if (error === undefined && result !== false) {
         ok(`${phase.label}${result ? ` (${result})` : ''} ${ms}`);
@@ -77,6 +92,11 @@ void runMain(async () => {
 
     const wall = duration(performance.now());
     say();
+    if (latency) {
+      say(`  Latency, API to table: ${summaryLine(latency)}`);
+      say(`  Per stage, p50 / p99: ${latency.spans.filter((span) => span.label !== 'end to end').map((span) => `${span.label} ${formatMs(span.p50)} / ${formatMs(span.p99)}`).join(', ')}`);
+    }
+    if (removedCount) say(`  Teardown removed ${removedCount} resources of the workbook, in dependency order.`);
     if (failures === 0) {
       ok(bold(`Tour passed: ${phases.length} phases, ${STEPS.length} steps, in ${wall} (wall time).`));
       return 0;

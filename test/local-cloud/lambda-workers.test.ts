@@ -43,8 +43,9 @@ describe('workers', () => {
   it('concurrent invocations run in parallel, in separate workers, up to the bound', async () => {
     const sleepers = (count: number, ms: number) =>
       Promise.all(Array.from({ length: count }, () => lambda.send(new InvokeCommand({ FunctionName: 'sleeper', Payload: JSON.stringify({ ms }) }))));
-    // Five at once need five workers (cold starts); the next five at once find them warm.
-    const cold = (await sleepers(5, 300)).map(payloadOf);
+    // Five long ones at once need five workers. Cold starts are paced (one init at a time, so they
+    // do not starve warm workers of CPU), so each sleeps long enough for all five to be started.
+    const cold = (await sleepers(5, 2000)).map(payloadOf);
     expect(new Set(cold.map((r) => r.pid)).size).toBe(5);
     const runs = (await sleepers(5, 500)).map(payloadOf);
     expect(new Set(runs.map((r) => r.pid))).toEqual(new Set(cold.map((r) => r.pid)));

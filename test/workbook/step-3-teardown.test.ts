@@ -72,8 +72,11 @@ describe('npm run teardown after steps 1–3', () => {
     const listed = lines.filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim().replace(/\s{2,}/, ' | '));
     expect(listed).toEqual([
       expect.stringMatching(/^REST API \| workbook-orders-api \(\w+\)$/),
+      'Lambda permission | workbook-intake: apigateway-post-orders (apigateway.amazonaws.com)',
       'Lambda function | workbook-intake',
       'log group | /aws/lambda/workbook-intake',
+      'IAM role policy | workbook-intake-role: send-orders (inline)',
+      'IAM role policy | workbook-intake-role: AWSLambdaBasicExecutionRole (attached)',
       'IAM role | workbook-intake-role',
       'SQS queue | workbook-orders',
       'SQS queue | workbook-orders-dlq',
@@ -85,9 +88,9 @@ describe('npm run teardown after steps 1–3', () => {
     const result = await runScript('teardown', cloud.env);
     expect(result.code, result.output).toBe(0);
     expect(result.stdout).toMatch(
-      /removed REST API workbook-orders-api .*\n.*removed Lambda function workbook-intake\n.*removed log group \/aws\/lambda\/workbook-intake\n.*removed IAM role workbook-intake-role\n.*removed SQS queue workbook-orders\n.*removed SQS queue workbook-orders-dlq/,
+      /removed REST API workbook-orders-api .*\n.*removed Lambda permission workbook-intake: .*\n.*removed Lambda function workbook-intake\n.*removed log group \/aws\/lambda\/workbook-intake\n(.*removed IAM role policy workbook-intake-role: .*\n){2}.*removed IAM role workbook-intake-role\n.*removed SQS queue workbook-orders\n.*removed SQS queue workbook-orders-dlq/,
     );
-    expect(result.stdout).toContain('Removed 6 resources');
+    expect(result.stdout).toContain('Removed 9 resources');
 
     expect(await names.apis()).toEqual(['other-orders-api:other', 'workbook-orders-api:-']);
     expect(await names.functions()).toEqual(['other-intake', 'workbook-scratch', 'workbook-x-intake']);

@@ -60,8 +60,12 @@ describe('npm run teardown after the recorder (step 7)', () => {
     const listed = lines.filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim().replace(/\s{2,}/, ' | '));
     expect(listed).toEqual([
       'SNS subscription | workbook-order-updates → lambda workbook-recorder',
+      'Lambda permission | workbook-recorder: sns-order-updates (sns.amazonaws.com)',
       'Lambda function | workbook-recorder',
       'log group | /aws/lambda/workbook-recorder',
+      'IAM role policy | workbook-recorder-role: record-order-events (inline)',
+      'IAM role policy | workbook-recorder-role: report-failures (inline)',
+      'IAM role policy | workbook-recorder-role: AWSLambdaBasicExecutionRole (attached)',
       'IAM role | workbook-recorder-role',
       'SNS topic | workbook-order-updates',
       'DynamoDB table | workbook-order-events',
@@ -73,7 +77,7 @@ describe('npm run teardown after the recorder (step 7)', () => {
   it('removes them all, spares the look-alikes, and a second run finds nothing', async () => {
     const { result, lines } = await captureOutput(() => teardown({ yes: true }));
     expect(result).toBe(0);
-    expect(lines.join('\n')).toContain('Removed 7 resources');
+    expect(lines.join('\n')).toContain('Removed 11 resources');
     expect(await planTeardown()).toEqual([]);
 
     expect((await dynamodb.send(new ListTablesCommand({}))).TableNames).toEqual(['workbook-scratch-events', 'workbook-x-order-events']);

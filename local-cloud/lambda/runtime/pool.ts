@@ -6,10 +6,10 @@ export const MAX_CONCURRENCY = 10;
 const IDLE_MS = 10 * 60_000;
 /**
  * When every sandbox is busy, an invocation waits this long for one to come free before a new
- * one starts. AWS has spare machines for cold starts; here they share two cores with the warm
- * sandboxes, and a burst of simultaneous cold starts (each ~0.2–0.5 s of CPU) would slow every
- * warm invocation and cause yet more overlap. Short invocations reuse a warm sandbox instead;
- * long ones still fan out, 20 ms later.
+ * one starts, and new sandboxes initialise one at a time. AWS has spare machines for cold
+ * starts; here they share the machine's cores with the warm sandboxes, and a burst of
+ * simultaneous cold starts (each ~0.2–0.5 s of CPU) would slow every warm invocation and cause
+ * yet more overlap. Short invocations reuse a warm sandbox instead; long ones still fan out.
  */
 const SCALE_OUT_DELAY_MS = 20;
 
@@ -78,12 +78,17 @@ export class FunctionPool {
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { resolve, reject };
       if (this.all.size < MAX_CONCURRENCY) {
-        waiter.scaleOut = setTimeout(() => {
+        const scaleOut = () => {
           const index = this.waiting.indexOf(waiter);
           if (index === -1 || this.retired || this.all.size >= MAX_CONCURRENCY) return;
+          if ([...this.all].some((sandbox) => sandbox.initializing)) {
+            waiter.scaleOut = setTimeout(scaleOut, SCALE_OUT_DELAY_MS); // one cold start at a time
+            return;
+          }
           this.waiting.splice(index, 1);
           resolve(this.create());
-        }, SCALE_OUT_DELAY_MS);
+        };
+        waiter.scaleOut = setTimeout(scaleOut, SCALE_OUT_DELAY_MS);
       }
       this.waiting.push(waiter);
     });

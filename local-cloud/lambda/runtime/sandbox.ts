@@ -97,6 +97,12 @@ export class Sandbox {
     return this.worker?.pid;
   }
 
+  /** True during a cold start's init phase (the CPU-heavy part of a new sandbox). */
+  get initializing(): boolean {
+    return this.inInit;
+  }
+  private inInit = false;
+
   async run(request: InvocationRequest): Promise<InvocationResult> {
     const lines: string[] = [];
     this.collecting = lines;
@@ -105,7 +111,8 @@ export class Sandbox {
       let initMs: number | undefined;
       if (!this.worker) {
         const started = performance.now();
-        const init = await this.start();
+        this.inInit = true;
+        const init = await this.start().finally(() => (this.inInit = false));
         initMs = performance.now() - started;
         if (init.kind !== 'ready') return this.initFailed(request, init, initMs, lines);
       }
