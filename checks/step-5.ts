@@ -24,7 +24,7 @@
  * Once the recorder (step 7) is subscribed, the probe orders' updates are stored in the
  * order-events table too: the check deletes those records at the end.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { GetRestApisCommand, type APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DescribeLogGroupsCommand, FilterLogEventsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
@@ -68,6 +68,7 @@ import { answerOf, clip, goodOrder, newProbeCustomer, readBackProbes, type Answe
 import { hasWildcard, list, matches, servicePrincipals, statementsOf, type Statement } from './policy.ts';
 import { removeProbeRecords } from './probe-records.ts';
 import { TemporarySubscription, findTopic, messageJson, type Received } from './topic-probe.ts';
+import { pollerRecord } from './poller-record.ts';
 
 const STEP_FILE = 'steps/05-monitor-lambda/deploy.ts';
 const HANDLER_FILE = 'steps/05-monitor-lambda/handler.ts';
@@ -581,7 +582,7 @@ async function invokeWithPoisonedBatch(p: {
     times: { acceptedAt: now, queuedAt: now },
   };
   const poison = JSON.stringify({ customerId, note: 'a malformed message from npm run check:step-5: it has no orderId' });
-  const records = [sqsRecord(JSON.stringify(good), p.queue.arn), sqsRecord(poison, p.queue.arn)];
+  const records = [pollerRecord(JSON.stringify(good), p.queue.arn, 'npm-run-check-step-5'), pollerRecord(poison, p.queue.arn, 'npm-run-check-step-5')];
   const [goodId, poisonId] = records.map((r) => r.messageId);
 
   const invokedAt = Date.now();
@@ -637,23 +638,6 @@ async function invokeWithPoisonedBatch(p: {
   }
   const wrong = updateProblem(got.received, got.update, { orderId: good.orderId, customerId });
   if (wrong) problem(`the good order's status update is not what subscribers expect: ${wrong}.`, `compare the PublishCommand in ${HANDLER_FILE} with README.md, ${RERUN}.`);
-}
-
-/** An SQS record as an event source mapping hands it to the function (aws-behaviours §B). */
-function sqsRecord(body: string, queueArn: string) {
-  const now = String(Date.now());
-  return {
-    messageId: randomUUID(),
-    receiptHandle: `check-step-5-${randomUUID()}`,
-    body,
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: now, SenderId: 'npm-run-check-step-5', ApproximateFirstReceiveTimestamp: now },
-    messageAttributes: {},
-    md5OfMessageAttributes: null,
-    md5OfBody: createHash('md5').update(body).digest('hex'),
-    eventSource: 'aws:sqs',
-    eventSourceARN: queueArn,
-    awsRegion: resolveTarget().region,
-  };
 }
 
 /** The itemIdentifiers of a partial batch response, or 'invalid'. `{}` and `null` mean no failure. */

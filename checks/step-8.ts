@@ -21,20 +21,22 @@
  *
  * The probes' customerId starts with "check-"; every item they produced is deleted at the end.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { InvokeCommand, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
-import { DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient, lambdaClient } from '../lib/clients.ts';
 import { resolveTarget } from '../lib/config.ts';
 import { findPipeline, pollIntervalMs, postOrder, type Pipeline } from '../lib/end-to-end.ts';
 import { WorkbookError } from '../lib/errors.ts';
 import { names } from '../lib/names.ts';
-import { EVENT_KEY, ORDER_ID, STAGES, TIME_INDEX, readTimeWindow, readTimeline, type OrderEvent } from '../lib/order-events.ts';
+import { STAGES, TIME_INDEX, readTimeWindow, readTimeline, type OrderEvent } from '../lib/order-events.ts';
 import { detail } from '../lib/output.ts';
 import type { QueuedOrder } from '../lib/pipeline.ts';
 import { defineCheck, problem, runCheckWhenExecuted } from './kit.ts';
 import { clip, newProbeCustomer } from './orders.ts';
+import { pollerRecord } from './poller-record.ts';
+import { deleteRecordsOf } from './probe-records.ts';
 
 /** How many probe orders go through the API. */
 export const PROBES = 5;
@@ -202,7 +204,7 @@ export const check = defineCheck({
       });
       showNote();
     } finally {
-      for (const orderId of probes) await deleteProbe(db, pipeline.tableName, orderId);
+      for (const orderId of probes) await deleteRecordsOf(db, pipeline.tableName, orderId);
     }
   },
 });
@@ -240,7 +242,7 @@ async function poisonedBatch(p: { db: DynamoDBDocumentClient; pipeline: Pipeline
   const now = Date.now();
   const good: QueuedOrder = { orderId: p.orderId, customerId: p.customerId, items: [{ sku: 'check-probe', quantity: 1 }], note: NOTE, times: { acceptedAt: now, queuedAt: now } };
   const poison = JSON.stringify({ customerId: p.customerId, note: 'a malformed message from npm run check:step-8: it has no orderId' });
-  const records = [pollerRecord(JSON.stringify(good), p.pipeline.queue.arn), pollerRecord(poison, p.pipeline.queue.arn)];
+  const records = [pollerRecord(JSON.stringify(good), p.pipeline.queue.arn, 'npm-run-check-step-8'), pollerRecord(poison, p.pipeline.queue.arn, 'npm-run-check-step-8')];
   const [goodId, poisonId] = records.map((r) => r.messageId);
 
   const out = await lambdaClient().send(new InvokeCommand({ FunctionName: p.functionName, Payload: Buffer.from(JSON.stringify({ Records: records })) }));
@@ -269,30 +271,6 @@ async function poisonedBatch(p: { db: DynamoDBDocumentClient; pipeline: Pipeline
     );
   }
   return `batchItemFailures named the malformed message only; order ${p.orderId} was recorded ${event.times.recordedAt - now} ms after the invoke`;
-}
-
-/** An SQS record as an event source mapping hands it to the function (aws-behaviours §B). */
-function pollerRecord(body: string, queueArn: string) {
-  const now = String(Date.now());
-  return {
-    messageId: randomUUID(),
-    receiptHandle: `check-step-8-${randomUUID()}`,
-    body,
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: now, SenderId: 'npm-run-check-step-8', ApproximateFirstReceiveTimestamp: now },
-    messageAttributes: {},
-    md5OfMessageAttributes: null,
-    md5OfBody: createHash('md5').update(body).digest('hex'),
-    eventSource: 'aws:sqs',
-    eventSourceARN: queueArn,
-    awsRegion: resolveTarget().region,
-  };
-}
-
-/** Removes every item of a probe order (its key: orderId + eventKey). */
-async function deleteProbe(db: DynamoDBDocumentClient, tableName: string, orderId: string): Promise<void> {
-  for (const item of await readTimeline(db, tableName, orderId, true).catch(() => [])) {
-    await db.send(new DeleteCommand({ TableName: tableName, Key: { [ORDER_ID]: item.orderId, [EVENT_KEY]: item.eventKey } }));
-  }
 }
 
 runCheckWhenExecuted(import.meta.url, check);
