@@ -305,7 +305,7 @@ async function handleDynamoDb(
   return cloud.dynamodb.handle(replayRequest(req, body), res);
 }
 
-/** GET shows the fault switches; POST {"roleNotAssumableFor": N} sets them. */
+/** GET shows the fault switches; POST sets them, e.g. {"roleNotAssumableFor": N} (see core/faults.ts). */
 async function handleFaults(cloud: Cloud, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     if (req.method === 'POST') cloud.faults.set(JSON.parse((await readBody(req)).toString('utf8') || '{}'));

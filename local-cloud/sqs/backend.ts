@@ -120,6 +120,11 @@ export class SqsBackend implements QueueHost {
     return target === queue ? undefined : target;
   }
 
+  visibilityOverride(message: SqsMessage): number | undefined {
+    const fast = this.cloud.faults.fastRetry();
+    return fast && Object.hasOwn(message.attributes, fast.messageAttribute) ? fast.visibilityTimeout : undefined;
+  }
+
   movedToDeadLetter(message: SqsMessage, from: Queue, to: Queue): void {
     this.cloud.log({
       service: 'sqs',

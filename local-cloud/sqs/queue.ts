@@ -55,6 +55,8 @@ export interface QueueHost {
   deadLetterTarget(queue: Queue): Queue | undefined;
   /** Told after a message moved to the dead-letter queue (for the live log). */
   movedToDeadLetter(message: SqsMessage, from: Queue, to: Queue): void;
+  /** A visibility timeout that replaces the requested one for this message (a fault switch), if any. */
+  visibilityOverride(message: SqsMessage): number | undefined;
 }
 
 export interface ReceiveRequest<R> {
@@ -306,7 +308,8 @@ export class Queue {
         request.render(msg, encodeReceiptHandle({ queueName: this.name, messageId: msg.id, token: msg.receiveToken })),
       );
       // A zero visibility timeout leaves the message visible, but not twice in one answer.
-      if (request.visibilityTimeout > 0) this.schedule(msg, 'inflight', now + request.visibilityTimeout * 1000);
+      const visibilityTimeout = this.host.visibilityOverride(msg) ?? request.visibilityTimeout;
+      if (visibilityTimeout > 0) this.schedule(msg, 'inflight', now + visibilityTimeout * 1000);
       else visibleAgain.push(msg);
       // The receive count is saved (redrive stays exact across a restart); in-flight state is not.
       this.journal.changed(msg);

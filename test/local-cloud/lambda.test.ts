@@ -199,7 +199,7 @@ describe('CreateFunction', () => {
   it('a fault switch makes the next role check fail like a freshly created role on AWS', async () => {
     const switched = await fetch(`${cloud.url}/_localcloud/faults`, { method: 'POST', body: JSON.stringify({ roleNotAssumableFor: 1 }) });
     expect(switched.status).toBe(200);
-    expect(await switched.json()).toEqual({ roleNotAssumableFor: 1 });
+    expect(await switched.json()).toMatchObject({ roleNotAssumableFor: 1 });
     const input = { FunctionName: 'eventually', Runtime: 'nodejs22.x' as const, Role: role, Handler: 'index.echo', Code: { ZipFile: zipOf(echoFiles()) } };
     const err = await failure(lambda.send(new CreateFunctionCommand(input)));
     expect(err.message).toBe('The role defined for the function cannot be assumed by Lambda.');
