@@ -9,6 +9,7 @@ export default defineConfig({
     pool: 'forks',
     reporters: ['default'],
     // The SDK's Node-version notice would repeat in every file; step 0 reports an old Node once.
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    // Tests read the scripts' output as text: no colours, even where CI=true would turn them on.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', NO_COLOR: '1' },
   },
 });
