@@ -162,7 +162,7 @@ describe('bundleHandler (lib/lambda.ts)', () => {
   });
 
   it('names the file and line when the handler does not build', async () => {
-    const dir = mkdtempSync(join(repoRoot, '.workbook', 'bundle-test-'));
+    const dir = mkdtempSync(join(workbookDir(), 'bundle-test-'));
     try {
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'handler.ts'), 'export const handler = async () => {\n  return { statusCode: 200 ;\n};\n');
@@ -174,3 +174,10 @@ describe('bundleHandler (lib/lambda.ts)', () => {
     }
   });
 });
+
+/** The repository's .workbook folder (ignored by git), made if a fresh clone has none yet. */
+function workbookDir(): string {
+  const dir = join(repoRoot, '.workbook');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}

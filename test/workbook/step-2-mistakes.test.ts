@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import {
@@ -108,7 +108,7 @@ describe('check:step-2 catches planted mistakes, each with its fix', () => {
 
   it('no quantity rule in order.ts: bad quantities are accepted, and the check names the rule and its file', async () => {
     // The learner's handler with a lax quantity rule, bundled and deployed as step 2 would.
-    const dir = mkdtempSync(join(repoRoot, '.workbook', 'planted-'));
+    const dir = mkdtempSync(join(workbookDir(), 'planted-'));
     try {
       cpSync(join(repoRoot, 'solutions/02-intake-lambda'), dir, { recursive: true });
       const orderFile = join(dir, 'order.ts');
@@ -147,3 +147,10 @@ describe('check:step-2 catches planted mistakes, each with its fix', () => {
     expect(stdout).toMatch(/Runtime\.ImportModuleError|Runtime\.HandlerNotFound/);
   });
 });
+
+/** The repository's .workbook folder (ignored by git), made if a fresh clone has none yet. */
+function workbookDir(): string {
+  const dir = join(repoRoot, '.workbook');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}

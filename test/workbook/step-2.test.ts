@@ -154,13 +154,13 @@ describe('step 2: the intake function', () => {
 describe('a new role that Lambda cannot assume yet (as on AWS for a few seconds after CreateRole)', () => {
   it('CreateFunction is retried with backoff until the role is assumable', async () => {
     await deploy(1, 'fresh');
-    expect(await setFaults(cloud, { roleNotAssumableFor: 3 })).toEqual({ roleNotAssumableFor: 3 });
+    expect(await setFaults(cloud, { roleNotAssumableFor: 3 })).toMatchObject({ roleNotAssumableFor: 3 });
     const started = performance.now();
     const output = await deploy(2, 'fresh');
     const ms = performance.now() - started;
     expect(output).toContain('Lambda cannot assume fresh-intake-role yet: IAM takes a few seconds');
     expect(output).toContain('fresh-intake: created');
-    expect(await faults(cloud)).toEqual({ roleNotAssumableFor: 0 }); // all three failures were met, and retried
+    expect(await faults(cloud)).toMatchObject({ roleNotAssumableFor: 0 }); // all three failures were met, and retried
     expect(ms).toBeLessThan(5000); // backoff starts at 100 ms: no fixed multi-second sleeps
     expect((await lambda.send(new GetFunctionCommand({ FunctionName: 'fresh-intake' }))).Configuration?.State).toBe('Active');
   });

@@ -78,6 +78,7 @@ describe('check:step-5 catches planted mistakes, each with its fix', () => {
     expect(found[0]).toContain('Lambda ignores the batchItemFailures the function returns');
     expect(found[0]).toContain('never reaches the DLQ');
     expect(found[0]).toContain('fix: in steps/05-monitor-lambda/deploy.ts set FunctionResponseTypes: [FunctionResponseType.ReportBatchItemFailures], then run `npm run step:5`');
+    expect(stdout).toContain('not sent: the mapping does not pass batch item failures on (the ✘ above): it would be deleted as if processed.');
   });
 
   it('a disabled mapping: the order stays on the queue, and the check takes it back', async () => {
@@ -94,6 +95,7 @@ describe('check:step-5 catches planted mistakes, each with its fix', () => {
     expect(await queueCounts()).toEqual({ visible: '0', inFlight: '0' });
     // The poisoned batch is handed to the function directly: the handler itself is fine.
     expect(stdout).toContain('✔ a malformed message is reported as a batch item failure');
+    expect(stdout).toContain('not sent: the mapping is not Enabled (the ✘ above): nothing would receive it.');
   });
 
   it('a queue visibility timeout below the function timeout: the check says so, and the step shows AWS\'s refusal with the fix', async () => {
@@ -105,6 +107,8 @@ describe('check:step-5 catches planted mistakes, each with its fix', () => {
     expect(found[0]).toContain("✘ the queue's visibility timeout covers the function's timeout 6 times (10 s × 6)");
     expect(found[0]).toContain('AWS refuses to create a mapping then ("Queue visibility timeout: 5 seconds is less than Function timeout: 10 seconds")');
     expect(found[0]).toContain('fix: in steps/01-queue/deploy.ts set VisibilityTimeout: String(VISIBILITY_TIMEOUT) (60 s) and run `npm run step:1`.');
+    // The poison message still goes the whole way: the local cloud's fast retry does not depend on the queue's timeout.
+    expect(stdout).toContain('✔ a poison message sent to workbook-orders reaches workbook-orders-dlq after 5 failed receives (the local cloud shortened the wait: no 5 s visibility timeout between receives)');
 
     // Making the mapping afresh now fails, as on AWS, with Lambda's words and the fix.
     await lambda.send(new DeleteEventSourceMappingCommand({ UUID: (await mapping()).UUID }));
@@ -141,6 +145,11 @@ describe('check:step-5 catches planted mistakes, each with its fix', () => {
     expect(found[0]).toContain('✘ a malformed message is reported as a batch item failure, and its batch-mate still goes through');
     expect(found[0]).toContain('it reported no failure, so Lambda would delete the malformed message as if it had been processed');
     expect(found[0]).toContain("fix: in steps/05-monitor-lambda/handler.ts, in processOrder's catch block, log the error and throw it again (throw error)");
+    // The poison message is not sent through the queue: it would be deleted after one receive, and never reach the DLQ.
+    expect(stdout).toContain('a poison message sent to workbook-orders reaches workbook-orders-dlq after 5 failed receives');
+    expect(stdout).toContain('(skipped)');
+    expect(stdout).toContain('not sent: the function does not report a malformed message alone (the ✘ above).');
+    expect(await queueCounts()).toEqual({ visible: '0', inFlight: '0' });
   });
 
   it('AWSLambdaSQSQueueExecutionRole attached: it works, but reads every queue in the account', async () => {

@@ -84,6 +84,13 @@ describe('step 5: the monitor function and its event source mapping', () => {
     expect(check.stdout).toMatch(/\n {2}202 → status update out of the topic in \d+ ms \(order [0-9a-f-]{36}\)\n/);
     expect(check.stdout).toContain('✔ an order sent to POST /orders comes out of workbook-order-updates as a status update');
     expect(check.stdout).toContain('✔ a malformed message is reported as a batch item failure, and its batch-mate still goes through');
+    // The whole way, for real: the mapping and the monitor fail a poison message 5 times, and it lands in the DLQ.
+    expect(check.stdout).toContain(
+      '✔ a poison message sent to workbook-orders reaches workbook-orders-dlq after 5 failed receives (the local cloud shortened the wait: no 60 s visibility timeout between receives)',
+    );
+    expect(check.stdout).toMatch(/\n {2}in workbook-orders-dlq \d+ ms after it was sent \(on AWS: about 5 minutes\), ApproximateReceiveCount 6 \(5 receives from workbook-orders, then this one\); the check deleted it\n/);
+    // The fault switch is back as it was, and the DLQ is empty again.
+    expect(await (await fetch(`${cloud.url}/_localcloud/faults`)).json()).toMatchObject({ fastRetry: null });
     // The check's queue and subscription are gone; the orders queue is empty (the mapping took the order).
     expect((await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: TOPIC_ARN }))).Subscriptions).toEqual([]);
     expect(((await sqs.send(new ListQueuesCommand({}))).QueueUrls ?? []).map((u) => u.slice(u.lastIndexOf('/') + 1)).sort()).toEqual([
@@ -92,6 +99,8 @@ describe('step 5: the monitor function and its event source mapping', () => {
     ]);
     const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: await queueUrl('workbook-orders'), AttributeNames: ['All'] }));
     expect([Attributes?.ApproximateNumberOfMessages, Attributes?.ApproximateNumberOfMessagesNotVisible]).toEqual(['0', '0']);
+    const dlq = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: await queueUrl('workbook-orders-dlq'), AttributeNames: ['All'] }));
+    expect([dlq.Attributes?.ApproximateNumberOfMessages, dlq.Attributes?.ApproximateNumberOfMessagesNotVisible]).toEqual(['0', '0']);
     // The monitor's log: Powertools' JSON lines, one per published update.
     const { events = [] } = await logs.send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/workbook-monitor', filterPattern: '{ $.message = "status update published" }' }));
     expect(events.length).toBe(2); // the order through the API, and the good half of the poisoned batch

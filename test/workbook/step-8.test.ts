@@ -1,7 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { LambdaClient, ListEventSourceMappingsCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  LambdaClient,
+  ListEventSourceMappingsCommand,
+  UpdateEventSourceMappingCommand,
+  UpdateFunctionCodeCommand,
+  waitUntilFunctionUpdatedV2,
+} from '@aws-sdk/client-lambda';
+import { DeleteMessageCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { bundleHandler } from '../../lib/lambda.ts';
 import { startTestCloud, type TestCloud } from '../support/cloud.ts';
 import { PROBES, check } from '../../checks/step-8.ts';
 import { STAGES, type OrderEvent } from '../../lib/order-events.ts';
@@ -31,6 +41,14 @@ beforeAll(async () => {
   for (const step of [1, 2, 3, 4, 5, 6]) await deploySolution(step);
 });
 afterAll(() => cloud.close());
+
+const faults = async () => (await (await fetch(`${cloud.url}/_localcloud/faults`)).json()) as Record<string, unknown>;
+async function queueCounts(name: string) {
+  const sqs = new SQSClient(cloud.clientConfig);
+  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+  const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }));
+  return { visible: Attributes.ApproximateNumberOfMessages, inFlight: Attributes.ApproximateNumberOfMessagesNotVisible };
+}
 
 describe('step 8: orders end to end', () => {
   it('has no blanks: the learner runs it as it is', () => {
@@ -91,14 +109,26 @@ describe('step 8: orders end to end', () => {
     expect((await events()).length).toBe(before + 3);
   });
 
-  it('check:step-8 passes, and leaves no probe in the table', async () => {
+  it('check:step-8 passes, and leaves no probe in the table, and other dead letters where they were', async () => {
     const before = await events();
+    // Someone else's dead letter: the check must neither delete it nor keep it hidden.
+    const sqs = new SQSClient(cloud.clientConfig);
+    const dlqUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: 'workbook-orders-dlq' }))).QueueUrl!;
+    const { MessageId: strangerId } = await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: 'an earlier poison message' }));
     const { passed, stdout } = await checkInProcess(check);
     expect(passed, stdout).toBe(true);
     expect(stdout).toContain(`✔ ${PROBES} probe orders sent to POST /orders over HTTP are accepted`);
     expect(stdout).toContain('✔ the invalid order is recorded nowhere');
     expect(stdout).toContain('✔ a poison message in a batch is reported as a batch item failure');
-    expect(stdout).toContain('✔ a poison message on the queue would go to workbook-orders-dlq: the mapping passes batch item failures on, the queue redrives after 5 receives');
+    // The whole way, for real: the mapping and the monitor fail a poison message 5 times, and it lands in the DLQ.
+    expect(stdout).toContain('✔ a poison message sent to workbook-orders reaches workbook-orders-dlq after 5 failed receives (the local cloud shortened the wait: no 60 s visibility timeout between receives)');
+    expect(stdout).toMatch(/\n {2}in workbook-orders-dlq \d+ ms after it was sent \(on AWS: about 5 minutes\), ApproximateReceiveCount 6 \(5 receives from workbook-orders, then this one\); the check deleted it\n/);
+    expect(stdout).not.toContain('skipped');
+    expect(await faults()).toMatchObject({ fastRetry: null });
+    expect(await queueCounts('workbook-orders-dlq')).toEqual({ visible: '1', inFlight: '0' });
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 0 }));
+    expect(Messages.map((m) => m.MessageId)).toEqual([strangerId]);
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: Messages[0].ReceiptHandle }));
     const after = await events();
     expect(after.filter((e) => e.customerId?.startsWith('check-'))).toEqual([]);
     expect(after.map((e) => e.eventKey).sort()).toEqual(before.map((e) => e.eventKey).sort());
@@ -111,10 +141,41 @@ describe('step 8: orders end to end', () => {
     try {
       const { passed, stdout } = await checkInProcess(check);
       expect(passed).toBe(false);
-      expect(failures(stdout)).toEqual(['✘ a poison message on the queue would go to workbook-orders-dlq: the mapping passes batch item failures on, the queue redrives after 5 receives']);
+      expect(failures(stdout)).toEqual(['✘ a poison message sent to workbook-orders reaches workbook-orders-dlq after 5 failed receives (the local cloud shortened the wait: no 60 s visibility timeout between receives)']);
+      expect(stdout).toContain('the mapping has no ReportBatchItemFailures: Lambda ignores the failures the monitor reports');
       expect(stdout).toContain('set FunctionResponseTypes: [FunctionResponseType.ReportBatchItemFailures], then `npm run step:5`');
     } finally {
       await lambda.send(new UpdateEventSourceMappingCommand({ UUID: mapping.UUID, FunctionResponseTypes: ['ReportBatchItemFailures'] }));
+    }
+  });
+
+  it('a monitor that logs a failure but does not throw it fails the check; no poison message is sent to the queue', async () => {
+    // The learner's catch block without its `throw error;`, in a copy of the handler.
+    const lambda = new LambdaClient(cloud.clientConfig);
+    const folder = join(repoRoot, 'test', 'workbook', '.planted-handler-8');
+    mkdirSync(folder, { recursive: true });
+    try {
+      const source = readFileSync(join(repoRoot, 'solutions', '05-monitor-lambda', 'handler.ts'), 'utf8')
+        .replaceAll("'../../lib/", `'${join(repoRoot, 'lib')}/`)
+        .replace('    throw error;\n', '');
+      expect(source).not.toContain('throw error;');
+      writeFileSync(join(folder, 'handler.ts'), source);
+      const code = await bundleHandler(join(folder, 'handler.ts'));
+      await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'workbook-monitor', ZipFile: code.zip }));
+      await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 10 }, { FunctionName: 'workbook-monitor' });
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+    try {
+      const { passed, stdout } = await checkInProcess(check);
+      expect(passed, stdout).toBe(false);
+      expect(failures(stdout)).toEqual(['✘ a poison message in a batch is reported as a batch item failure, and its batch-mate reaches the table']);
+      expect(stdout).toMatch(/it should list the malformed message \([0-9a-f-]{36}\), and only it, in batchItemFailures\./);
+      expect(stdout).toContain('– a poison message sent to workbook-orders reaches workbook-orders-dlq after 5 failed receives (the local cloud shortened the wait: no 60 s visibility timeout between receives) (skipped)');
+      expect(stdout).toContain('not sent: the monitor does not report a malformed message alone (the ✘ above).');
+      expect(await faults()).toMatchObject({ fastRetry: null }); // never turned on
+    } finally {
+      await deploySolution(5);
     }
   });
 
