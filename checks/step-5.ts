@@ -11,14 +11,16 @@
  *   update (API → intake → queue → mapping → monitor → topic);
  * - a batch holding a malformed message and a good order, handed to the function as Lambda's
  *   poller would, gets back a partial batch response that names the malformed message only, and
- *   the good order's update is published.
+ *   the good order's update is published;
+ * - on the local cloud, a poison message sent straight to the orders queue is failed by the real
+ *   mapping and function maxReceiveCount times and lands in the DLQ (checks/poison-probe.ts): the
+ *   local cloud's fastRetry switch makes just that message visible again at once after each
+ *   receive, so it takes well under a second instead of maxReceiveCount × 60 s.
  *
- * Why the malformed message is not sent through the queue to the dead-letter queue here: with
- * the lesson's settings it takes maxReceiveCount (5) receives, one per visibility timeout (60 s),
- * about 5 minutes, on AWS as on the local cloud, and a check must not change the learner's
- * queue to go faster. The chain is proven link by link instead: the function reports the
- * failure (here), the mapping passes such reports on (ReportBatchItemFailures, here), and the
- * queue moves a message to the DLQ after exactly maxReceiveCount receives (check:step-1).
+ * On real AWS (or another endpoint) that last proof would take about 5 minutes, and a check must
+ * not change the learner's queue to go faster: there the chain is proven link by link instead —
+ * the function reports the failure, the mapping passes such reports on (ReportBatchItemFailures),
+ * and the queue moves a message to the DLQ after exactly maxReceiveCount receives (check:step-1).
  * steps/05-monitor-lambda/README.md shows how to watch a real poison message go all the way.
  *
  * Once the recorder (step 7) is subscribed, the probe orders' updates are stored in the
@@ -63,7 +65,8 @@ import {
   type StatusUpdate,
 } from '../lib/pipeline.ts';
 import { retry } from '../lib/wait.ts';
-import { defineCheck, problem, runCheckWhenExecuted } from './kit.ts';
+import { defineCheck, problem, runCheckWhenExecuted, type Checker } from './kit.ts';
+import { canFollowPoisonToDeadLetterQueue, followPoisonToDeadLetterQueue, poisonProbeLabel, whyPiecewise, type PoisonProbeTarget } from './poison-probe.ts';
 import { answerOf, clip, goodOrder, newProbeCustomer, readBackProbes, type Answer, type OrderRequest } from './orders.ts';
 import { hasWildcard, list, matches, servicePrincipals, statementsOf, type Statement } from './policy.ts';
 import { removeProbeRecords } from './probe-records.ts';
@@ -271,9 +274,11 @@ export const check = defineCheck({
         );
         if (followed) detail(`202 → status update out of the topic in ${followed.latencyMs} ms (order ${followed.orderId})`);
       }
-      await t.item('a malformed message is reported as a batch item failure, and its batch-mate still goes through', () =>
-        invokeWithPoisonedBatch({ lambda, functionName: config.FunctionName!, queue, watcher, mayPublish: !!mayPublish, logGroup: n.monitorLogGroup, published }),
-      );
+      const reported = await t.item('a malformed message is reported as a batch item failure, and its batch-mate still goes through', async () => {
+        await invokeWithPoisonedBatch({ lambda, functionName: config.FunctionName!, queue, watcher, mayPublish: !!mayPublish, logGroup: n.monitorLogGroup, published });
+        return true;
+      });
+      await poisonThroughQueue(t, { sqs, queue, name: n.ordersQueue, mapping, enabled: !!enabled, reported: !!reported });
     } finally {
       await watcher.close();
     }
@@ -285,13 +290,71 @@ interface Queue {
   url: string;
   arn: string;
   visibilityTimeout: number;
+  redrive?: { deadLetterTargetArn: string; maxReceiveCount: number };
+}
+
+function redrivePolicy(text: string | undefined): Queue['redrive'] {
+  try {
+    const policy = JSON.parse(text ?? '') as { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown };
+    const maxReceiveCount = Number(policy.maxReceiveCount);
+    return typeof policy.deadLetterTargetArn === 'string' && Number.isInteger(maxReceiveCount) ? { deadLetterTargetArn: policy.deadLetterTargetArn, maxReceiveCount } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A poison message through the queue: on the local cloud it is sent, and followed by the real
+ * mapping and function into the DLQ (checks/poison-probe.ts); elsewhere that takes minutes, and
+ * the links are proven one by one (the function reports the failure, the mapping passes it on,
+ * check:step-1 proves the redrive). Not tried when a link above is already known to be broken.
+ */
+async function poisonThroughQueue(
+  t: Checker,
+  p: { sqs: SQSClient; queue: Queue; name: string; mapping: EventSourceMappingConfiguration; enabled: boolean; reported: boolean },
+): Promise<void> {
+  const redrive = p.queue.redrive;
+  if (!redrive) {
+    t.skip('a poison message sent to the queue reaches its dead-letter queue', `${p.name} has no RedrivePolicy (no DLQ): \`npm run check:step-1\` says what to do.`);
+    return;
+  }
+  const deadLetterName = redrive.deadLetterTargetArn.slice(redrive.deadLetterTargetArn.lastIndexOf(':') + 1);
+  const { QueueUrl } = await p.sqs.send(new GetQueueUrlCommand({ QueueName: deadLetterName }));
+  const target: PoisonProbeTarget = {
+    sqs: p.sqs,
+    queue: { name: p.name, url: p.queue.url, arn: p.queue.arn, visibilityTimeoutSeconds: p.queue.visibilityTimeout },
+    deadLetter: { name: deadLetterName, url: QueueUrl!, maxReceiveCount: redrive.maxReceiveCount },
+    sender: 'npm run check:step-5',
+  };
+  const label = poisonProbeLabel(target);
+  if (!canFollowPoisonToDeadLetterQueue()) {
+    t.skip(
+      `a poison message sent to ${p.name} reaches ${deadLetterName}`,
+      `${whyPiecewise(redrive.maxReceiveCount, p.queue.visibilityTimeout)}. The way is proven link by link instead: the function reports the failure ` +
+        `(above), the mapping passes it on (ReportBatchItemFailures, above), and the queue redrives after exactly maxReceiveCount receives (check:step-1).`,
+    );
+    return;
+  }
+  const broken = !p.enabled
+    ? 'the mapping is not Enabled (the ✘ above): nothing would receive it'
+    : !p.mapping.FunctionResponseTypes?.includes('ReportBatchItemFailures')
+      ? 'the mapping does not pass batch item failures on (the ✘ above): it would be deleted as if processed'
+      : !p.reported
+        ? 'the function does not report a malformed message alone (the ✘ above)'
+        : undefined;
+  if (broken) {
+    t.skip(label, `not sent: ${broken}.`);
+    return;
+  }
+  const note = await t.item(label, () => followPoisonToDeadLetterQueue(target));
+  if (note) detail(note);
 }
 
 async function findQueue(sqs: SQSClient, name: string): Promise<Queue> {
   try {
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
-    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn', 'VisibilityTimeout'] }));
-    return { url: QueueUrl!, arn: Attributes.QueueArn!, visibilityTimeout: Number(Attributes.VisibilityTimeout) };
+    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn', 'VisibilityTimeout', 'RedrivePolicy'] }));
+    return { url: QueueUrl!, arn: Attributes.QueueArn!, visibilityTimeout: Number(Attributes.VisibilityTimeout), redrive: redrivePolicy(Attributes.RedrivePolicy) };
   } catch (err) {
     if (err instanceof QueueDoesNotExist) problem(`there is no queue named ${name} on ${resolveTarget().label}.`, 'create it: `npm run step:1`.');
     throw err;

@@ -9,15 +9,17 @@
  *   reads) finds them all.
  * - A poison message, as in check:step-5: the monitor is invoked with a batch shaped as Lambda's
  *   poller shapes it, a probe order and a malformed message; it must report the malformed one,
- *   and only it, as a batch item failure — and the probe must then reach the table. The way on to
- *   the dead-letter queue is verified as configuration (the mapping passes the failures on, the
- *   queue redrives after maxReceiveCount receives).
+ *   and only it, as a batch item failure — and the probe must then reach the table.
+ * - On the local cloud, a poison message sent straight to the orders queue goes the whole way:
+ *   the real mapping and monitor fail it maxReceiveCount times and it lands in the DLQ, where the
+ *   check finds it by its message attribute and deletes it (checks/poison-probe.ts). The local
+ *   cloud's fastRetry switch makes that one message visible again at once after each receive.
  *
- * Why the poison message is not sent through the queue into the DLQ here: with the lesson's
- * settings that takes maxReceiveCount (5) receives, one per 60 s visibility timeout, about five
- * minutes, on AWS and on the local cloud alike; a check must not change the learner's queue to go
- * faster, and a message it sent could not be taken back before then. `npm run step:8 --
- * --wait-for-dlq` shows the whole way; check:step-1 proves the redrive count itself.
+ * On real AWS (or another endpoint) that takes maxReceiveCount (5) receives, one per 60 s
+ * visibility timeout, about five minutes; a check must not change the learner's queue to go
+ * faster. There the way on to the DLQ is verified as configuration (the mapping passes the
+ * failures on, the queue redrives after maxReceiveCount receives); `npm run step:8 --
+ * --wait-for-dlq` shows the whole way, and check:step-1 proves the redrive count itself.
  *
  * The probes' customerId starts with "check-"; every item they produced is deleted at the end.
  */
@@ -25,7 +27,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { InvokeCommand, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { documentClient, lambdaClient } from '../lib/clients.ts';
+import { documentClient, lambdaClient, sqsClient } from '../lib/clients.ts';
 import { resolveTarget } from '../lib/config.ts';
 import { findPipeline, pollIntervalMs, postOrder, type Pipeline } from '../lib/end-to-end.ts';
 import { WorkbookError } from '../lib/errors.ts';
@@ -35,6 +37,7 @@ import { detail } from '../lib/output.ts';
 import type { QueuedOrder } from '../lib/pipeline.ts';
 import { defineCheck, problem, runCheckWhenExecuted } from './kit.ts';
 import { clip, newProbeCustomer } from './orders.ts';
+import { canFollowPoisonToDeadLetterQueue, followPoisonToDeadLetterQueue, poisonProbeLabel, whyPiecewise, type PoisonProbeTarget } from './poison-probe.ts';
 import { pollerRecord } from './poller-record.ts';
 import { deleteRecordsOf } from './probe-records.ts';
 
@@ -180,29 +183,41 @@ export const check = defineCheck({
         showNote();
       }
 
-      await t.item('a poison message in a batch is reported as a batch item failure, and its batch-mate reaches the table', async () => {
+      const reported = await t.item('a poison message in a batch is reported as a batch item failure, and its batch-mate reaches the table', async () => {
         const orderId = randomUUID();
         probes.push(orderId);
         note = await poisonedBatch({ db, pipeline, functionName: n.monitorFunction, orderId, customerId });
+        return true;
       });
       showNote();
 
-      const toDlq = `a poison message on the queue would go to ${pipeline.deadLetter.name}: the mapping passes batch item failures on, the queue redrives after ${pipeline.deadLetter.maxReceiveCount} receives`;
-      await t.item(toDlq, async () => {
-        const { EventSourceMappings = [] } = await lambdaClient().send(new ListEventSourceMappingsCommand({ EventSourceArn: pipeline.queue.arn }));
-        const mapping = EventSourceMappings.find((m) => m.FunctionArn?.endsWith(`:function:${n.monitorFunction}`));
-        if (!mapping?.FunctionResponseTypes?.includes('ReportBatchItemFailures')) {
-          problem(
-            'the mapping has no ReportBatchItemFailures: Lambda ignores the failures the monitor reports and deletes the poison message as if processed.',
-            'in steps/05-monitor-lambda/deploy.ts set FunctionResponseTypes: [FunctionResponseType.ReportBatchItemFailures], then `npm run step:5`.',
-          );
-        }
-        const minutes = Math.round((pipeline.deadLetter.maxReceiveCount * pipeline.queue.visibilityTimeoutSeconds) / 60);
-        note =
-          `(configuration: its ${pipeline.deadLetter.maxReceiveCount} receives come ${pipeline.queue.visibilityTimeoutSeconds} s apart, about ${minutes} minutes, here as on AWS; ` +
-          '`npm run step:8 -- --wait-for-dlq` shows one go all the way, and check:step-1 proves the redrive count)';
-      });
-      showNote();
+      const probeTarget: PoisonProbeTarget = { sqs: sqsClient(), queue: pipeline.queue, deadLetter: pipeline.deadLetter, sender: 'npm run check:step-8' };
+      const onLocalCloud = canFollowPoisonToDeadLetterQueue();
+      const toDlq = onLocalCloud
+        ? poisonProbeLabel(probeTarget)
+        : `a poison message on the queue would go to ${pipeline.deadLetter.name}: the mapping passes batch item failures on, the queue redrives after ${pipeline.deadLetter.maxReceiveCount} receives`;
+      if (onLocalCloud && !reported) {
+        t.skip(toDlq, 'not sent: the monitor does not report a malformed message alone (the ✘ above).');
+      } else {
+        await t.item(toDlq, async () => {
+          const { EventSourceMappings = [] } = await lambdaClient().send(new ListEventSourceMappingsCommand({ EventSourceArn: pipeline.queue.arn }));
+          const mapping = EventSourceMappings.find((m) => m.FunctionArn?.endsWith(`:function:${n.monitorFunction}`));
+          if (!mapping?.FunctionResponseTypes?.includes('ReportBatchItemFailures')) {
+            problem(
+              'the mapping has no ReportBatchItemFailures: Lambda ignores the failures the monitor reports and deletes the poison message as if processed.',
+              'in steps/05-monitor-lambda/deploy.ts set FunctionResponseTypes: [FunctionResponseType.ReportBatchItemFailures], then `npm run step:5`.',
+            );
+          }
+          if (onLocalCloud) {
+            note = await followPoisonToDeadLetterQueue(probeTarget);
+            return;
+          }
+          note =
+            `(configuration only: ${whyPiecewise(pipeline.deadLetter.maxReceiveCount, pipeline.queue.visibilityTimeoutSeconds)}; ` +
+            '`npm run step:8 -- --wait-for-dlq` shows one go all the way, and check:step-1 proves the redrive count)';
+        });
+        showNote();
+      }
     } finally {
       for (const orderId of probes) await deleteRecordsOf(db, pipeline.tableName, orderId);
     }

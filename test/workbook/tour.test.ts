@@ -12,7 +12,7 @@ describe('npm run tour', () => {
     expect(result.stdout).toMatch(/✔ solution 2: .*\n✔ check step 2 \(13 verifications\)/);
     expect(result.stdout).toMatch(/✔ solution 3: .*\n✔ check step 3 \(9 verifications\)/);
     expect(result.stdout).toMatch(/✔ solution 4: .*\n✔ check step 4 \(3 verifications\)/);
-    expect(result.stdout).toMatch(/✔ solution 5: .*\n✔ check step 5 \(20 verifications\)/);
+    expect(result.stdout).toMatch(/✔ solution 5: .*\n✔ check step 5 \(21 verifications\)/);
     expect(result.stdout).toMatch(/✔ solution 6: .*\n✔ check step 6 \(8 verifications\)/);
     expect(result.stdout).toMatch(/✔ solution 7: .*\n✔ check step 7 \(18 verifications\)/);
     expect(result.stdout).toMatch(/✔ solution 8: .*\n✔ check step 8 \(9 verifications\)/);
