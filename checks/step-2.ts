@@ -6,14 +6,6 @@
  * order 202 and one message on the queue. Every probe is deleted from the queue afterwards.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  GetRoleCommand,
-  GetRolePolicyCommand,
-  ListAttachedRolePoliciesCommand,
-  ListRolePoliciesCommand,
-  NoSuchEntityException,
-  type IAMClient,
-} from '@aws-sdk/client-iam';
 import { DescribeLogGroupsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetFunctionCommand, InvokeCommand, ResourceNotFoundException, type GetFunctionCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, QueueDoesNotExist, type SQSClient } from '@aws-sdk/client-sqs';
@@ -35,7 +27,8 @@ import {
   type Answer,
   type OrderRequest,
 } from './orders.ts';
-import { hasWildcard, list, matches, servicePrincipals, statementsOf, type Statement } from './policy.ts';
+import { hasWildcard, list, matches } from './policy.ts';
+import { describeLambdaRole, type LambdaRole } from './lambda-role.ts';
 
 const STEP_FILE = 'steps/02-intake-lambda/deploy.ts';
 const RERUN = 'then run `npm run step:2` (it updates what exists)';
@@ -111,7 +104,7 @@ export const check = defineCheck({
 
     const roleName = config.Role!.slice(config.Role!.lastIndexOf('/') + 1);
     const role = await t.require(`its execution role ${roleName} exists, and only Lambda may assume it`, () =>
-      describeRole(iam, roleName),
+      describeLambdaRole(iam, roleName, { step: 2, stepFile: STEP_FILE, rerun: RERUN }),
     );
 
     await t.item(`the role lets the function write its logs (${BASIC_EXECUTION_POLICY})`, () => {
@@ -271,46 +264,9 @@ async function getFunction(lambda: LambdaClient, name: string): Promise<GetFunct
   }
 }
 
-interface Role {
-  attached: { name: string; arn: string }[];
-  inline: { policy: string; statement: Statement }[];
-}
-
-/** The role's attached and inline policies; fails unless Lambda, and only Lambda, may assume it. */
-async function describeRole(iam: IAMClient, name: string): Promise<Role> {
-  let trust: Statement[];
-  try {
-    trust = statementsOf((await iam.send(new GetRoleCommand({ RoleName: name }))).Role?.AssumeRolePolicyDocument);
-  } catch (err) {
-    if (err instanceof NoSuchEntityException) problem(`the function's role ${name} does not exist.`, 'run `npm run step:2`: it creates the role and points the function at it.');
-    throw err;
-  }
-  const allows = trust.filter((s) => s.Effect === 'Allow' && list(s.Action).some((a) => matches(a, 'sts:AssumeRole', true)));
-  if (!allows.some((s) => servicePrincipals(s).includes('lambda.amazonaws.com'))) {
-    problem(
-      `${name}'s trust policy does not let lambda.amazonaws.com assume it: Lambda cannot run the function as this role.`,
-      `in ${STEP_FILE} keep TRUST_POLICY (Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole'), ${RERUN}.`,
-    );
-  }
-  const others = allows.filter((s) => s.Principal === '*' || Object.keys(s.Principal ?? {}).some((k) => k !== 'Service') || servicePrincipals(s).some((p) => p !== 'lambda.amazonaws.com'));
-  if (others.length > 0) {
-    problem(
-      `${name}'s trust policy also lets ${JSON.stringify(others[0].Principal)} assume it, and so act with the function's rights.`,
-      `in ${STEP_FILE} keep TRUST_POLICY to the one principal lambda.amazonaws.com, ${RERUN}.`,
-    );
-  }
-  const { AttachedPolicies = [] } = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name }));
-  const { PolicyNames = [] } = await iam.send(new ListRolePoliciesCommand({ RoleName: name }));
-  const inline: Role['inline'] = [];
-  for (const policy of PolicyNames) {
-    const { PolicyDocument } = await iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policy }));
-    for (const statement of statementsOf(PolicyDocument)) inline.push({ policy, statement });
-  }
-  return { attached: AttachedPolicies.map((p) => ({ name: p.PolicyName!, arn: p.PolicyArn! })), inline };
-}
 
 /** What the role grants beyond logs and sqs:SendMessage on the one queue, in words. */
-function broaderThanNeeded(role: Role, queueArn: string): string[] {
+function broaderThanNeeded(role: LambdaRole, queueArn: string): string[] {
   const excess: string[] = [];
   for (const policy of role.attached) {
     if (policy.name === BASIC_EXECUTION_POLICY) continue;

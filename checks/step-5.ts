@@ -30,16 +30,6 @@ import { randomUUID } from 'node:crypto';
 import { GetRestApisCommand, type APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DescribeLogGroupsCommand, FilterLogEventsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
-  GetPolicyCommand,
-  GetPolicyVersionCommand,
-  GetRoleCommand,
-  GetRolePolicyCommand,
-  ListAttachedRolePoliciesCommand,
-  ListRolePoliciesCommand,
-  NoSuchEntityException,
-  type IAMClient,
-} from '@aws-sdk/client-iam';
-import {
   GetFunctionCommand,
   InvokeCommand,
   ListEventSourceMappingsCommand,
@@ -68,10 +58,11 @@ import { retry } from '../lib/wait.ts';
 import { defineCheck, problem, runCheckWhenExecuted, type Checker } from './kit.ts';
 import { canFollowPoisonToDeadLetterQueue, followPoisonToDeadLetterQueue, poisonProbeLabel, whyPiecewise, type PoisonProbeTarget } from './poison-probe.ts';
 import { answerOf, clip, goodOrder, newProbeCustomer, readBackProbes, type Answer, type OrderRequest } from './orders.ts';
-import { hasWildcard, list, matches, servicePrincipals, statementsOf, type Statement } from './policy.ts';
+import { hasWildcard, list, matches } from './policy.ts';
 import { removeProbeRecords } from './probe-records.ts';
 import { TemporarySubscription, findTopic, messageJson, type Received } from './topic-probe.ts';
 import { pollerRecord } from './poller-record.ts';
+import { describeLambdaRole, type LambdaRole } from './lambda-role.ts';
 
 const STEP_FILE = 'steps/05-monitor-lambda/deploy.ts';
 const HANDLER_FILE = 'steps/05-monitor-lambda/handler.ts';
@@ -155,7 +146,7 @@ export const check = defineCheck({
     );
 
     const roleName = config.Role!.slice(config.Role!.lastIndexOf('/') + 1);
-    const role = await t.require(`its execution role ${roleName} exists, and only Lambda may assume it`, () => describeRole(iamClient(), roleName));
+    const role = await t.require(`its execution role ${roleName} exists, and only Lambda may assume it`, () => describeLambdaRole(iamClient(), roleName, { step: 5, stepFile: STEP_FILE, rerun: RERUN }));
 
     await t.item(`the role lets the function write its logs (${BASIC_EXECUTION_POLICY})`, () => {
       const [, , , region, account] = queue.arn.split(':');
@@ -381,46 +372,9 @@ async function findMapping(lambda: LambdaClient, queueArn: string, functionArn: 
   return EventSourceMappings[0];
 }
 
-interface Role {
-  attached: { name: string; statements: Statement[] }[];
-  inline: { policy: string; statement: Statement }[];
-}
-
-/** The role's policies (attached ones with their documents); fails unless Lambda, and only Lambda, may assume it. */
-async function describeRole(iam: IAMClient, name: string): Promise<Role> {
-  let trust: Statement[];
-  try {
-    trust = statementsOf((await iam.send(new GetRoleCommand({ RoleName: name }))).Role?.AssumeRolePolicyDocument);
-  } catch (err) {
-    if (err instanceof NoSuchEntityException) problem(`the function's role ${name} does not exist.`, 'run `npm run step:5`: it creates the role and points the function at it.');
-    throw err;
-  }
-  const allowed = trust.filter((s) => s.Effect === 'Allow' && list(s.Action).some((a) => matches(a, 'sts:AssumeRole', true)));
-  const principals = allowed.map((s) => (s.Principal === '*' ? ['*'] : [...servicePrincipals(s), ...Object.keys(s.Principal ?? {}).filter((k) => k !== 'Service')]));
-  if (!principals.flat().includes('lambda.amazonaws.com') || principals.flat().some((p) => p !== 'lambda.amazonaws.com')) {
-    problem(
-      `${name}'s trust policy lets ${JSON.stringify(principals.flat())} assume it: it must be lambda.amazonaws.com, and only that.`,
-      `in ${STEP_FILE} keep TRUST_POLICY (Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole'), ${RERUN}.`,
-    );
-  }
-  const { AttachedPolicies = [] } = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name }));
-  const attached: Role['attached'] = [];
-  for (const policy of AttachedPolicies) {
-    const { Policy } = await iam.send(new GetPolicyCommand({ PolicyArn: policy.PolicyArn }));
-    const { PolicyVersion } = await iam.send(new GetPolicyVersionCommand({ PolicyArn: policy.PolicyArn, VersionId: Policy?.DefaultVersionId }));
-    attached.push({ name: policy.PolicyName!, statements: statementsOf(PolicyVersion?.Document) });
-  }
-  const { PolicyNames = [] } = await iam.send(new ListRolePoliciesCommand({ RoleName: name }));
-  const inline: Role['inline'] = [];
-  for (const policy of PolicyNames) {
-    const { PolicyDocument } = await iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policy }));
-    for (const statement of statementsOf(PolicyDocument)) inline.push({ policy, statement });
-  }
-  return { attached, inline };
-}
 
 /** Does an Allow statement (inline or attached) grant `action` on `resource`? Deny statements are not considered. */
-function allows(role: Role, action: string, resource: string): boolean {
+function allows(role: LambdaRole, action: string, resource: string): boolean {
   const statements = [...role.inline.map((i) => i.statement), ...role.attached.flatMap((a) => a.statements)];
   return statements.some(
     (s) =>
@@ -431,7 +385,7 @@ function allows(role: Role, action: string, resource: string): boolean {
 }
 
 /** What the role grants beyond logs, consuming the queue and publishing to the topic, in words. */
-function broaderThanNeeded(role: Role, queueArn: string, topicArn: string): string[] {
+function broaderThanNeeded(role: LambdaRole, queueArn: string, topicArn: string): string[] {
   const excess: string[] = [];
   for (const policy of role.attached) {
     if (policy.name === BASIC_EXECUTION_POLICY) continue;

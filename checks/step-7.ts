@@ -13,14 +13,6 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { DescribeLogGroupsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeTableCommand, ResourceNotFoundException as TableNotFound } from '@aws-sdk/client-dynamodb';
 import {
-  GetRoleCommand,
-  GetRolePolicyCommand,
-  ListAttachedRolePoliciesCommand,
-  ListRolePoliciesCommand,
-  NoSuchEntityException,
-  type IAMClient,
-} from '@aws-sdk/client-iam';
-import {
   GetFunctionCommand,
   GetFunctionEventInvokeConfigCommand,
   GetPolicyCommand,
@@ -48,7 +40,7 @@ import { EVENT_KEY, STAGES, eventKeyOf, readTimeline, timeBucketOf, type OrderEv
 import { UPDATE_ATTRIBUTES } from '../lib/pipeline.ts';
 import { defineCheck, problem, runCheckWhenExecuted } from './kit.ts';
 import { deleteRecordsOf } from './probe-records.ts';
-import { conditionValues, hasWildcard, list, matches, servicePrincipals, statementsOf, type Statement } from './policy.ts';
+import { conditionValues, hasWildcard, list, matches, servicePrincipals, statementsOf } from './policy.ts';
 import {
   PROBE_STATUS,
   causeOf,
@@ -61,6 +53,7 @@ import {
   updateAttributes,
   type FailureFound,
 } from './recorder-probes.ts';
+import { describeLambdaRole, type LambdaRole } from './lambda-role.ts';
 
 const STEP_FILE = 'steps/07-recorder-lambda/deploy.ts';
 const HANDLER_FILE = 'steps/07-recorder-lambda/handler.ts';
@@ -122,7 +115,7 @@ export const check = defineCheck({
 
     const iam = iamClient();
     const roleName = config.Role!.slice(config.Role!.lastIndexOf('/') + 1);
-    const role = await t.require(`its execution role ${roleName} exists, and only Lambda may assume it`, () => describeRole(iam, roleName));
+    const role = await t.require(`its execution role ${roleName} exists, and only Lambda may assume it`, () => describeLambdaRole(iam, roleName, { step: 7, stepFile: STEP_FILE, rerun: RERUN }));
 
     await t.item(`the role lets the function write its logs (${BASIC_EXECUTION_POLICY})`, () => {
       const inline = LOG_ACTIONS.slice(1).every((action) =>
@@ -326,39 +319,9 @@ async function getFunction(lambda: LambdaClient, name: string): Promise<GetFunct
   }
 }
 
-interface Role {
-  attached: { name: string; arn: string }[];
-  inline: { policy: string; statement: Statement }[];
-}
-
-/** The role's attached and inline policies; fails unless Lambda, and only Lambda, may assume it. */
-async function describeRole(iam: IAMClient, name: string): Promise<Role> {
-  let trust: Statement[];
-  try {
-    trust = statementsOf((await iam.send(new GetRoleCommand({ RoleName: name }))).Role?.AssumeRolePolicyDocument);
-  } catch (err) {
-    if (err instanceof NoSuchEntityException) problem(`the function's role ${name} does not exist.`, 'run `npm run step:7`: it creates the role and points the function at it.');
-    throw err;
-  }
-  const allows = trust.filter((s) => s.Effect === 'Allow' && list(s.Action).some((a) => matches(a, 'sts:AssumeRole', true)));
-  if (!allows.some((s) => servicePrincipals(s).includes('lambda.amazonaws.com'))) {
-    problem(`${name}'s trust policy does not let lambda.amazonaws.com assume it.`, `in ${STEP_FILE} keep TRUST_POLICY, ${RERUN}.`);
-  }
-  if (allows.some((s) => s.Principal === '*' || Object.keys(s.Principal ?? {}).some((k) => k !== 'Service') || servicePrincipals(s).some((p) => p !== 'lambda.amazonaws.com'))) {
-    problem(`${name}'s trust policy lets more than lambda.amazonaws.com assume it, and so act with the function's rights.`, `in ${STEP_FILE} keep TRUST_POLICY to the one principal lambda.amazonaws.com, ${RERUN}.`);
-  }
-  const { AttachedPolicies = [] } = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name }));
-  const { PolicyNames = [] } = await iam.send(new ListRolePoliciesCommand({ RoleName: name }));
-  const inline: Role['inline'] = [];
-  for (const policy of PolicyNames) {
-    const { PolicyDocument } = await iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policy }));
-    for (const statement of statementsOf(PolicyDocument)) inline.push({ policy, statement });
-  }
-  return { attached: AttachedPolicies.map((p) => ({ name: p.PolicyName!, arn: p.PolicyArn! })), inline };
-}
 
 /** The ARN failed invocations go to (on-failure destination, or else dead-letter queue); fails when there is none. */
-async function failureDestination(lambda: LambdaClient, functionName: string, deadLetterArn: string | undefined, role: Role, roleName: string): Promise<string> {
+async function failureDestination(lambda: LambdaClient, functionName: string, deadLetterArn: string | undefined, role: LambdaRole, roleName: string): Promise<string> {
   const onFailure = await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: functionName })).then(
     (out) => out.DestinationConfig?.OnFailure?.Destination,
     (err) => (err instanceof ResourceNotFoundException ? undefined : Promise.reject(err)),
@@ -385,7 +348,7 @@ async function failureDestination(lambda: LambdaClient, functionName: string, de
 }
 
 /** What the role grants beyond logs, PutItem on the table and sending to the failure destination, in words. */
-function broaderThanNeeded(role: Role, tableArn: string, failureTargets: string[]): string[] {
+function broaderThanNeeded(role: LambdaRole, tableArn: string, failureTargets: string[]): string[] {
   const excess: string[] = [];
   for (const policy of role.attached) {
     if (policy.name === BASIC_EXECUTION_POLICY) continue;
