@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DescribeLogGroupsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { GetFunctionCommand, InvokeCommand, ResourceNotFoundException, type GetFunctionCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, QueueDoesNotExist, type SQSClient } from '@aws-sdk/client-sqs';
 import { iamClient, lambdaClient, logsClient, sqsClient } from '../lib/clients.ts';
 import { resolveTarget } from '../lib/config.ts';
@@ -29,6 +29,7 @@ import {
 } from './orders.ts';
 import { hasWildcard, list, matches } from './policy.ts';
 import { describeLambdaRole, type LambdaRole } from './lambda-role.ts';
+import { getFunction } from './lambda-function.ts';
 
 const STEP_FILE = 'steps/02-intake-lambda/deploy.ts';
 const RERUN = 'then run `npm run step:2` (it updates what exists)';
@@ -48,7 +49,7 @@ export const check = defineCheck({
     const iam = iamClient();
 
     const queue = await t.require(`the orders queue ${n.ordersQueue} exists (step 1)`, () => findQueue(sqs, n.ordersQueue));
-    const fn = await t.require(`the function ${n.intakeFunction} exists`, () => getFunction(lambda, n.intakeFunction));
+    const fn = await t.require(`the function ${n.intakeFunction} exists`, () => getFunction(lambda, n.intakeFunction, 2));
     const config = fn.Configuration!;
 
     await t.item(`it carries the tag ${TAG_KEY}=${n.prefix}`, () => {
@@ -254,16 +255,6 @@ async function findQueue(sqs: SQSClient, name: string): Promise<Queue> {
     throw err;
   }
 }
-
-async function getFunction(lambda: LambdaClient, name: string): Promise<GetFunctionCommandOutput> {
-  try {
-    return await lambda.send(new GetFunctionCommand({ FunctionName: name }));
-  } catch (err) {
-    if (err instanceof ResourceNotFoundException) problem(`there is no function named ${name} on ${resolveTarget().label}.`, 'create it: `npm run step:2`.');
-    throw err;
-  }
-}
-
 
 /** What the role grants beyond logs and sqs:SendMessage on the one queue, in words. */
 function broaderThanNeeded(role: LambdaRole, queueArn: string): string[] {

@@ -30,12 +30,9 @@ import { randomUUID } from 'node:crypto';
 import { GetRestApisCommand, type APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DescribeLogGroupsCommand, FilterLogEventsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
-  GetFunctionCommand,
   InvokeCommand,
   ListEventSourceMappingsCommand,
-  ResourceNotFoundException,
   type EventSourceMappingConfiguration,
-  type GetFunctionCommandOutput,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, QueueDoesNotExist, type SQSClient } from '@aws-sdk/client-sqs';
@@ -63,6 +60,7 @@ import { removeProbeRecords } from './probe-records.ts';
 import { TemporarySubscription, findTopic, messageJson, type Received } from './topic-probe.ts';
 import { pollerRecord } from './poller-record.ts';
 import { describeLambdaRole, type LambdaRole } from './lambda-role.ts';
+import { getFunction } from './lambda-function.ts';
 
 const STEP_FILE = 'steps/05-monitor-lambda/deploy.ts';
 const HANDLER_FILE = 'steps/05-monitor-lambda/handler.ts';
@@ -88,7 +86,7 @@ export const check = defineCheck({
 
     const queue = await t.require(`the orders queue ${n.ordersQueue} exists (step 1)`, () => findQueue(sqs, n.ordersQueue));
     const topicArn = await t.require(`the topic ${n.updatesTopic} exists (step 4)`, () => findTopic(sns, n.updatesTopic));
-    const fn = await t.require(`the function ${n.monitorFunction} exists`, () => getFunction(lambda, n.monitorFunction));
+    const fn = await t.require(`the function ${n.monitorFunction} exists`, () => getFunction(lambda, n.monitorFunction, 5));
     const config = fn.Configuration!;
     const timeout = config.Timeout ?? 3;
 
@@ -348,15 +346,6 @@ async function findQueue(sqs: SQSClient, name: string): Promise<Queue> {
     return { url: QueueUrl!, arn: Attributes.QueueArn!, visibilityTimeout: Number(Attributes.VisibilityTimeout), redrive: redrivePolicy(Attributes.RedrivePolicy) };
   } catch (err) {
     if (err instanceof QueueDoesNotExist) problem(`there is no queue named ${name} on ${resolveTarget().label}.`, 'create it: `npm run step:1`.');
-    throw err;
-  }
-}
-
-async function getFunction(lambda: LambdaClient, name: string): Promise<GetFunctionCommandOutput> {
-  try {
-    return await lambda.send(new GetFunctionCommand({ FunctionName: name }));
-  } catch (err) {
-    if (err instanceof ResourceNotFoundException) problem(`there is no function named ${name} on ${resolveTarget().label}.`, 'create it: `npm run step:5`.');
     throw err;
   }
 }

@@ -13,12 +13,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { DescribeLogGroupsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeTableCommand, ResourceNotFoundException as TableNotFound } from '@aws-sdk/client-dynamodb';
 import {
-  GetFunctionCommand,
   GetFunctionEventInvokeConfigCommand,
   GetPolicyCommand,
   InvokeCommand,
   ResourceNotFoundException,
-  type GetFunctionCommandOutput,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -54,6 +52,7 @@ import {
   type FailureFound,
 } from './recorder-probes.ts';
 import { describeLambdaRole, type LambdaRole } from './lambda-role.ts';
+import { getFunction } from './lambda-function.ts';
 
 const STEP_FILE = 'steps/07-recorder-lambda/deploy.ts';
 const HANDLER_FILE = 'steps/07-recorder-lambda/handler.ts';
@@ -75,7 +74,7 @@ export const check = defineCheck({
 
     const table = await t.require(`the table ${n.orderEventsTable} exists (step 6)`, () => findTable(n.orderEventsTable));
     const topicArn = await t.require(`the topic ${n.updatesTopic} exists (step 4)`, () => findTopic(sns, n.updatesTopic));
-    const fn = await t.require(`the function ${n.recorderFunction} exists`, () => getFunction(lambda, n.recorderFunction));
+    const fn = await t.require(`the function ${n.recorderFunction} exists`, () => getFunction(lambda, n.recorderFunction, 7));
     const config = fn.Configuration!;
     const functionArn = config.FunctionArn!;
 
@@ -309,16 +308,6 @@ async function findTopic(sns: SNSClient, name: string): Promise<string> {
     throw err;
   }
 }
-
-async function getFunction(lambda: LambdaClient, name: string): Promise<GetFunctionCommandOutput> {
-  try {
-    return await lambda.send(new GetFunctionCommand({ FunctionName: name }));
-  } catch (err) {
-    if (err instanceof ResourceNotFoundException) problem(`there is no function named ${name} on ${resolveTarget().label}.`, 'create it: `npm run step:7`.');
-    throw err;
-  }
-}
-
 
 /** The ARN failed invocations go to (on-failure destination, or else dead-letter queue); fails when there is none. */
 async function failureDestination(lambda: LambdaClient, functionName: string, deadLetterArn: string | undefined, role: LambdaRole, roleName: string): Promise<string> {
