@@ -7,15 +7,13 @@
 import {
   DeleteEventSourceMappingCommand,
   ListEventSourceMappingsCommand,
-  ListFunctionsCommand,
-  ListTagsCommand,
   ResourceInUseException,
   ResourceNotFoundException,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { TAG_KEY } from '../lib/names.ts';
 import { retry } from '../lib/wait.ts';
 import type { Resource, ResourceKind } from './teardown.ts';
+import { ourFunctions } from './teardown-our-functions.ts';
 
 export function eventSourceMappings(lambda: LambdaClient): ResourceKind {
   return {
@@ -53,23 +51,4 @@ export function eventSourceMappings(lambda: LambdaClient): ResourceKind {
       }
     },
   };
-}
-
-/** The names of the functions named `<prefix>-…` that carry the workbook's tag. */
-async function ourFunctions(lambda: LambdaClient, prefix: string): Promise<string[]> {
-  const names: string[] = [];
-  let Marker: string | undefined;
-  do {
-    const page = await lambda.send(new ListFunctionsCommand({ Marker }));
-    for (const fn of page.Functions ?? []) {
-      if (!fn.FunctionName?.startsWith(`${prefix}-`)) continue;
-      const tags = await lambda.send(new ListTagsCommand({ Resource: fn.FunctionArn })).then(
-        (out) => out.Tags,
-        (err) => (err instanceof ResourceNotFoundException ? undefined : Promise.reject(err)),
-      );
-      if (tags?.[TAG_KEY] === prefix) names.push(fn.FunctionName);
-    }
-    Marker = page.NextMarker;
-  } while (Marker);
-  return names;
 }

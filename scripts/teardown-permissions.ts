@@ -7,14 +7,12 @@
  */
 import {
   GetPolicyCommand,
-  ListFunctionsCommand,
-  ListTagsCommand,
   RemovePermissionCommand,
   ResourceNotFoundException,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { TAG_KEY } from '../lib/names.ts';
 import type { Resource, ResourceKind } from './teardown.ts';
+import { ourFunctions } from './teardown-our-functions.ts';
 
 interface Statement {
   Sid?: string;
@@ -64,23 +62,4 @@ function principalOf(statement: Statement): string {
   const principal = statement.Principal;
   if (!principal || typeof principal === 'string') return principal ?? '?';
   return [principal.Service ?? [], principal.AWS ?? []].flat().join(', ') || '?';
-}
-
-/** The names of the functions named `<prefix>-…` that carry the workbook's tag. */
-async function ourFunctions(lambda: LambdaClient, prefix: string): Promise<string[]> {
-  const names: string[] = [];
-  let Marker: string | undefined;
-  do {
-    const page = await lambda.send(new ListFunctionsCommand({ Marker }));
-    for (const fn of page.Functions ?? []) {
-      if (!fn.FunctionName?.startsWith(`${prefix}-`)) continue;
-      const tags = await lambda.send(new ListTagsCommand({ Resource: fn.FunctionArn })).then(
-        (out) => out.Tags,
-        (err) => (err instanceof ResourceNotFoundException ? undefined : Promise.reject(err)),
-      );
-      if (tags?.[TAG_KEY] === prefix) names.push(fn.FunctionName);
-    }
-    Marker = page.NextMarker;
-  } while (Marker);
-  return names;
 }

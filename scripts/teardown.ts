@@ -19,8 +19,6 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { DeleteRestApiCommand, GetRestApisCommand, NotFoundException, TooManyRequestsException, type APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import {
   DeleteFunctionCommand,
-  ListFunctionsCommand,
-  ListTagsCommand,
   ResourceNotFoundException as FunctionNotFound,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
@@ -55,6 +53,7 @@ import { permissions } from './teardown-permissions.ts';
 import { rolePolicies } from './teardown-role-policies.ts';
 import { tables } from './teardown-tables.ts';
 import { topics } from './teardown-topics.ts';
+import { ourFunctions } from './teardown-our-functions.ts';
 
 export interface Resource {
   kind: string;
@@ -164,21 +163,8 @@ function functions(lambda: LambdaClient): ResourceKind {
   return {
     kind: 'Lambda function',
     async list(prefix) {
-      const found: Resource[] = [];
-      let Marker: string | undefined;
-      do {
-        const page = await lambda.send(new ListFunctionsCommand({ Marker }));
-        for (const fn of page.Functions ?? []) {
-          if (!fn.FunctionName?.startsWith(`${prefix}-`)) continue;
-          const tags = await lambda.send(new ListTagsCommand({ Resource: fn.FunctionArn })).then(
-            (out) => out.Tags,
-            (err) => (err instanceof FunctionNotFound ? undefined : Promise.reject(err)),
-          );
-          if (ours(prefix, fn.FunctionName, tags)) found.push({ kind: 'Lambda function', name: fn.FunctionName, id: fn.FunctionName });
-        }
-        Marker = page.NextMarker;
-      } while (Marker);
-      return found;
+      const names = await ourFunctions(lambda, prefix);
+      return names.map((name): Resource => ({ kind: 'Lambda function', name, id: name }));
     },
     async remove(fn) {
       try {
