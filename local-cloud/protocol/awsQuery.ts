@@ -80,6 +80,25 @@ export class QueryParams {
     return out;
   }
 
+  /**
+   * Message attributes as SQS and SNS take them: `Prefix.N.Name` with `Prefix.N.Value.DataType`,
+   * `.StringValue` and `.BinaryValue` (base64). Undefined when there are none.
+   */
+  messageAttributes(prefix: string): Record<string, QueryMessageAttribute> | undefined {
+    const entries = this.structs(prefix);
+    if (entries.length === 0) return undefined;
+    const out: Record<string, QueryMessageAttribute> = {};
+    for (const entry of entries) {
+      const binary = entry.get('Value.BinaryValue');
+      out[entry.get('Name') ?? ''] = {
+        DataType: entry.get('Value.DataType'),
+        StringValue: entry.get('Value.StringValue'),
+        BinaryValue: binary === undefined ? undefined : Buffer.from(binary, 'base64'),
+      };
+    }
+    return out;
+  }
+
   private indexed(prefix: string): number[] {
     const indexes = new Set<number>();
     const re = new RegExp(`^${escapeRegExp(prefix)}\\.(?:member\\.)?(\\d+)(?:\\.|$)`);
@@ -89,6 +108,13 @@ export class QueryParams {
     }
     return [...indexes].sort((a, b) => a - b);
   }
+}
+
+/** A message attribute as a query request carries it, before the service validates it. */
+export interface QueryMessageAttribute {
+  DataType?: string;
+  StringValue?: string;
+  BinaryValue?: Buffer;
 }
 
 function escapeRegExp(s: string): string {

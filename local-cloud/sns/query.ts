@@ -1,6 +1,5 @@
 import type { Cloud } from '../cloud.ts';
 import type { QueryParams, QueryService, XmlObject } from '../protocol/awsQuery.ts';
-import type { MessageAttributeInput } from './message-attributes.ts';
 import type { PublishInput } from './publish.ts';
 import type { Page } from './backend.ts';
 import { listedArn, type SubscriptionRecord, type Tag } from './model.ts';
@@ -83,25 +82,10 @@ function publishInput(p: QueryParams): PublishInput {
     Message: p.get('Message'),
     Subject: p.get('Subject'),
     MessageStructure: p.get('MessageStructure'),
-    MessageAttributes: messageAttributesOf(p),
+    MessageAttributes: p.messageAttributes('MessageAttributes.entry'),
     MessageDeduplicationId: p.get('MessageDeduplicationId'),
     MessageGroupId: p.get('MessageGroupId'),
   };
-}
-
-function messageAttributesOf(p: QueryParams): Record<string, MessageAttributeInput> | undefined {
-  const entries = p.structs('MessageAttributes.entry');
-  if (entries.length === 0) return undefined;
-  const out: Record<string, MessageAttributeInput> = {};
-  for (const entry of entries) {
-    const binary = entry.get('Value.BinaryValue');
-    out[entry.get('Name') ?? ''] = {
-      DataType: entry.get('Value.DataType'),
-      StringValue: entry.get('Value.StringValue'),
-      BinaryValue: binary === undefined ? undefined : Buffer.from(binary, 'base64'),
-    };
-  }
-  return out;
 }
 
 function tagsOf(p: QueryParams): Tag[] {

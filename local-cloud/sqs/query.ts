@@ -1,7 +1,7 @@
 import type { Cloud } from '../cloud.ts';
 import type { QueryParams, QueryService, XmlObject } from '../protocol/awsQuery.ts';
 import type { BatchResult, ReceivedMessage, SendMessageInput } from './backend.ts';
-import type { MessageAttributeInput, MessageAttributeValue } from './message-attributes.ts';
+import type { MessageAttributeValue } from './message-attributes.ts';
 
 /**
  * SQS as the aws CLI speaks it: the query protocol. Lists and maps arrive flattened
@@ -96,26 +96,11 @@ function sendInput(p: QueryParams): SendMessageInput {
   return {
     MessageBody: p.get('MessageBody'),
     DelaySeconds: p.int('DelaySeconds'),
-    MessageAttributes: attributesOf(p, 'MessageAttribute'),
-    MessageSystemAttributes: attributesOf(p, 'MessageSystemAttribute'),
+    MessageAttributes: p.messageAttributes('MessageAttribute'),
+    MessageSystemAttributes: p.messageAttributes('MessageSystemAttribute'),
     MessageDeduplicationId: p.get('MessageDeduplicationId'),
     MessageGroupId: p.get('MessageGroupId'),
   };
-}
-
-function attributesOf(p: QueryParams, prefix: string): Record<string, MessageAttributeInput> | undefined {
-  const entries = p.structs(prefix);
-  if (entries.length === 0) return undefined;
-  const out: Record<string, MessageAttributeInput> = {};
-  for (const entry of entries) {
-    const binary = entry.get('Value.BinaryValue');
-    out[entry.get('Name') ?? ''] = {
-      DataType: entry.get('Value.DataType'),
-      StringValue: entry.get('Value.StringValue'),
-      BinaryValue: binary === undefined ? undefined : Buffer.from(binary, 'base64'),
-    };
-  }
-  return out;
 }
 
 function messageXml(message: ReceivedMessage): XmlObject {
