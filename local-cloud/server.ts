@@ -19,8 +19,12 @@ import { lambdaRest } from './lambda/rest.ts';
 import { logsJson } from './logs/json.ts';
 import { snsQuery } from './sns/query.ts';
 import { ExecuteApi, isExecuteApiPath } from './apigateway/execute-api.ts';
+import { readBody } from './core/http/body.ts';
+import { requestUrl } from './core/http/request-url.ts';
+import { refuseBrowserAttack } from './core/browser/guard.ts';
+import { authenticate } from './core/auth/authenticate.ts';
+import { handleControl, isControlPath } from './control/routes.ts';
 
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export interface LocalCloudOptions {
   /** 0 picks a free port. */
@@ -70,8 +74,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     throw err;
   }
   const protocols = protocolsFor(cloud);
+  let port = 0;
   const server = createServer((req, res) => {
-    handle(cloud, protocols, req, res).catch((err) => {
+    handle(cloud, protocols, () => port, req, res).catch((err) => {
       // Last resort: never let one request take the process down.
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end(`Internal error: ${(err as Error).message}`);
@@ -85,7 +90,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     unlock();
     throw err;
   });
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   cloud.baseUrl = `http://127.0.0.1:${port}`;
 
   let closing: Promise<void> | undefined;
@@ -120,49 +125,82 @@ function listen(server: Server, port: number): Promise<void> {
   });
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new AwsError('RequestEntityTooLarge', 'Request body is too large.', { status: 413 }));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
+/** How a request speaks, decided before it is read, so that even an early refusal answers in its shape. */
+type WireProtocol = 'dynamodb' | 'json' | 'query' | 'rest';
+
+function wireProtocolOf(req: IncomingMessage, url: URL): WireProtocol {
+  const target = header(req, 'x-amz-target');
+  if (target) return DynamoDbService.accepts(target) ? 'dynamodb' : 'json';
+  const contentType = header(req, 'content-type') ?? '';
+  if (contentType.startsWith('application/x-www-form-urlencoded') || url.searchParams.has('Action')) return 'query';
+  return 'rest';
 }
 
-async function handle(cloud: Cloud, protocols: Protocols, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const started = performance.now();
-  const url = new URL(req.url ?? '/', 'http://local');
-  const target = header(req, 'x-amz-target');
+const DYNAMODB_WIRE = { version: '1.0', errorNamespace: 'com.amazon.coral.service' } as const;
 
-  // Calls to a deployed API come first: they are unsigned and may carry any body or headers,
-  // and their path shares the /restapis/{id}/ prefix with the control plane.
-  if (isExecuteApiPath(url.pathname)) return protocols.executeApi.handle(req, res);
-  if (DynamoDbService.accepts(target)) return handleDynamoDb(cloud, target!, req, res, started);
-  if (url.pathname === '/_localcloud/health') {
-    writeRest(res, randomUUID(), { body: { status: 'ready', pid: process.pid, region: cloud.region } });
+/** Writes an error in the request's own protocol, before a service was chosen. */
+function writeEarlyError(
+  protocols: Protocols,
+  wire: WireProtocol,
+  req: IncomingMessage,
+  res: ServerResponse,
+  requestId: string,
+  error: AwsError,
+): void {
+  if (wire === 'dynamodb') return writeJsonError(res, DYNAMODB_WIRE, requestId, error);
+  if (wire === 'json') {
+    const target = header(req, 'x-amz-target') ?? '';
+    const service = jsonServiceFor(protocols, target);
+    return writeJsonError(res, service, requestId, error);
+  }
+  if (wire === 'query') {
+    res.writeHead(error.status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId });
+    const scope = parseCredentialScope(header(req, 'authorization'));
+    const service = scope && Object.hasOwn(protocols.query, scope.service) ? protocols.query[scope.service] : undefined;
+    res.end(queryErrorXml(error, requestId, service?.xmlns));
     return;
   }
-  if (url.pathname === '/_localcloud/faults') return handleFaults(cloud, req, res);
+  writeRestError(res, undefined, requestId, error);
+}
 
+function jsonServiceFor(protocols: Protocols, target: string): JsonService | undefined {
+  const prefix = target.slice(0, Math.max(0, target.lastIndexOf('.')));
+  return Object.hasOwn(protocols.json, prefix) ? protocols.json[prefix] : undefined;
+}
+
+async function handle(
+  cloud: Cloud,
+  protocols: Protocols,
+  port: () => number,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const started = performance.now();
   const requestId = randomUUID();
-  const scope = parseCredentialScope(header(req, 'authorization'));
+  const url = requestUrl(req);
+  const wire = wireProtocolOf(req, url);
+
+  const refused = refuseBrowserAttack(req, port());
+  if (refused) {
+    writeEarlyError(protocols, wire, req, res, requestId, refused);
+    cloud.log({ service: 'http', action: req.method ?? '?', status: refused.status, error: `${refused.code}: ${refused.message}` });
+    return;
+  }
+
+  // Calls to a deployed API come first: they are public (no signature) and may carry any body
+  // or headers, and their path shares the /restapis/{id}/ prefix with the control plane.
+  if (isExecuteApiPath(url.pathname)) return protocols.executeApi.handle(req, res);
+  if (isControlPath(url.pathname)) return handleControl(cloud, req, res, url);
+
+  const target = header(req, 'x-amz-target');
   let hangUp: AbortSignal | undefined;
   const ctx: CallContext = {
     requestId,
     region: cloud.region,
     accountId: cloud.accountId,
-    service: scope?.service ?? 'unknown',
-    action: 'unknown',
-    caller: cloud.identify(scope?.accessKeyId ?? 'anonymous'),
+    service: 'unknown',
+    action: wire === 'dynamodb' ? (target!.split('.')[1] ?? '?') : 'unknown',
+    caller: cloud.identify('anonymous'),
     cloud,
     // Made on first use: only long polls need it.
     get signal() {
@@ -182,20 +220,24 @@ async function handle(cloud: Cloud, protocols: Protocols, req: IncomingMessage, 
   let body: Buffer;
   try {
     body = await readBody(req);
+    const who = authenticate(cloud, req, url, body);
+    ctx.caller = who.caller;
+    ctx.service = who.service ?? (wire === 'dynamodb' ? 'dynamodb' : 'unknown');
   } catch (err) {
     const error = toAwsError(err);
-    writeRestError(res, undefined, requestId, error);
+    writeEarlyError(protocols, wire, req, res, requestId, error);
     return record(error.status, error);
   }
 
+  if (wire === 'dynamodb') return handleDynamoDb(cloud, ctx, req, body, res, record);
+
   // awsJson: X-Amz-Target names the service and the operation.
-  if (target) {
-    const dot = target.lastIndexOf('.');
-    const service = protocols.json[target.slice(0, dot)];
-    ctx.action = target.slice(dot + 1);
-    if (service) ctx.service = scope?.service ?? service.targetPrefix;
+  if (wire === 'json') {
+    const service = jsonServiceFor(protocols, target!);
+    ctx.action = target!.slice(target!.lastIndexOf('.') + 1);
+    if (service && ctx.service === 'unknown') ctx.service = service.targetPrefix;
     try {
-      if (!service) throw commonErrors.unknownOperation(target);
+      if (!service) throw commonErrors.unknownOperation(target!);
       const output = await callJsonOperation(service, ctx.action, body, ctx);
       await cloud.store.flushed();
       writeJson(res, service, requestId, output);
@@ -208,12 +250,13 @@ async function handle(cloud: Cloud, protocols: Protocols, req: IncomingMessage, 
   }
 
   // Query protocol: a form with Action=..., for the service the request was signed for.
-  const contentType = header(req, 'content-type') ?? '';
-  const isForm = contentType.startsWith('application/x-www-form-urlencoded');
-  if (isForm || url.searchParams.has('Action')) {
+  if (wire === 'query') {
+    const isForm = (header(req, 'content-type') ?? '').startsWith('application/x-www-form-urlencoded');
     const params = QueryParams.parse(isForm ? body.toString('utf8') : url.search.slice(1));
     ctx.action = params.action ?? 'unknown';
-    const service = protocols.query[ctx.service] ?? guessQueryService(protocols, ctx.action, ctx);
+    const service = Object.hasOwn(protocols.query, ctx.service)
+      ? protocols.query[ctx.service]
+      : guessQueryService(protocols, ctx.action, ctx);
     try {
       if (!service) throw commonErrors.invalidAction(ctx.action);
       const xml = await callQueryAction(service, params, ctx);
@@ -260,59 +303,29 @@ async function handle(cloud: Cloud, protocols: Protocols, req: IncomingMessage, 
 }
 
 /**
- * DynamoDB is dynalite's; the admin's calls go straight to it, while a function role's calls are
- * first authorized against the role's policies (dynalite itself has no IAM).
+ * DynamoDB is dynalite's; a function role's calls are first authorized against the role's
+ * policies (dynalite itself has no IAM). The body was read already, so dynalite gets a replay.
  */
-async function handleDynamoDb(
+function handleDynamoDb(
   cloud: Cloud,
-  target: string,
+  ctx: CallContext,
   req: IncomingMessage,
+  body: Buffer,
   res: ServerResponse,
-  started: number,
+  record: (status: number, error?: AwsError) => void,
 ): Promise<void> {
-  const operation = target.split('.')[1] ?? '?';
-  const scope = parseCredentialScope(header(req, 'authorization'));
-  const caller = cloud.identify(scope?.accessKeyId ?? 'anonymous');
-  res.on('finish', () =>
-    cloud.log({
-      service: 'dynamodb',
-      action: operation,
-      status: res.statusCode,
-      ms: elapsed(started),
-      caller: caller.kind === 'role' ? caller.arn : undefined,
-    }),
-  );
-  if (caller.kind === 'admin') return cloud.dynamodb.handle(req, res);
-  const requestId = randomUUID();
-  const body = await readBody(req);
-  const ctx: CallContext = {
-    requestId,
-    region: cloud.region,
-    accountId: cloud.accountId,
-    service: 'dynamodb',
-    action: operation,
-    caller,
-    cloud,
-  };
-  try {
-    authorizeDynamoDbCall(ctx, operation, body);
-  } catch (err) {
-    const error = toAwsError(err);
-    writeJsonError(res, { version: '1.0', errorNamespace: 'com.amazon.coral.service' }, requestId, error);
-    cloud.log({ service: 'dynamodb', action: operation, status: error.status, error: `${error.code}: ${error.message}` });
-    return;
+  if (ctx.caller.kind !== 'admin') {
+    try {
+      authorizeDynamoDbCall(ctx, ctx.action, body);
+    } catch (err) {
+      const error = toAwsError(err);
+      writeJsonError(res, DYNAMODB_WIRE, ctx.requestId, error);
+      record(error.status, error);
+      return Promise.resolve();
+    }
   }
+  res.on('finish', () => record(res.statusCode));
   return cloud.dynamodb.handle(replayRequest(req, body), res);
-}
-
-/** GET shows the fault switches; POST sets them, e.g. {"roleNotAssumableFor": N} (see core/faults.ts). */
-async function handleFaults(cloud: Cloud, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  try {
-    if (req.method === 'POST') cloud.faults.set(JSON.parse((await readBody(req)).toString('utf8') || '{}'));
-    writeRest(res, randomUUID(), { body: cloud.faults.current() });
-  } catch (err) {
-    writeRest(res, randomUUID(), { status: 400, body: { message: (err as Error).message } });
-  }
 }
 
 /** An unsigned query request: find the one service that knows the action. */

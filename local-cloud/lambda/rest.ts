@@ -185,17 +185,6 @@ export function lambdaRest(cloud: Cloud): RestService {
           return { body: { Tags: lambda.listTags(req.params.Resource) } };
         },
       },
-      {
-        // GetFunction's Code.Location: where the uploaded zip can be downloaded (a presigned S3 URL on AWS).
-        method: 'GET',
-        path: '/_localcloud/lambda/code/{FunctionName}/{File}',
-        operation: 'DownloadCode',
-        handler: (req): RestResponse => {
-          const zip = lambda.codeZip(req.params.FunctionName, req.params.File.replace(/\.zip$/, ''));
-          if (!zip) throw new AwsError('NoSuchKey', 'The specified key does not exist.', { status: 404 });
-          return { headers: { 'content-type': 'application/zip' }, body: zip };
-        },
-      },
       ...eventSourceMappingRoutes(cloud),
       ...eventInvokeConfigRoutes(cloud),
     ],
