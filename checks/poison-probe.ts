@@ -6,8 +6,9 @@
  * With the lesson's settings that takes maxReceiveCount receives, one per visibility timeout
  * (5 × 60 s, about five minutes). On the local cloud a fault switch shortens the wait without
  * touching the learner's queue: messages carrying the probe's message attribute get a zero
- * visibility timeout whenever they are received (POST /_localcloud/faults, fastRetry). Real AWS and
- * other endpoints (LocalStack) have no such switch: there the checks prove the way piecewise.
+ * visibility timeout whenever they are received (POST /_localcloud/faults, fastRetry, with the token
+ * from the local cloud's data folder). Real AWS and other endpoints (LocalStack) have no such
+ * switch: there the checks prove the way piecewise.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -20,6 +21,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { resolveTarget } from '../lib/config.ts';
+import { callLocalCloudControl } from '../lib/localCloudControl.ts';
 import { problem } from './kit.ts';
 
 /** The message attribute that marks a check's poison probe; its value is the probe's own id. */
@@ -148,9 +150,10 @@ async function waitInDeadLetterQueue(p: PoisonProbeTarget, probeId: string, dead
 
 /** Reads the local cloud's fastRetry switch, or sets it (undefined: read only). */
 async function fastRetry(setting?: FastRetry): Promise<FastRetry> {
-  const url = `${resolveTarget().endpoint}/_localcloud/faults`;
   const response =
-    setting === undefined ? await fetch(url) : await fetch(url, { method: 'POST', body: JSON.stringify({ fastRetry: setting }) });
-  if (!response.ok) throw new Error(`the local cloud's fault switch (${url}) answered ${response.status}: ${await response.text()}`);
+    setting === undefined
+      ? await callLocalCloudControl('faults')
+      : await callLocalCloudControl('faults', { method: 'POST', body: JSON.stringify({ fastRetry: setting }) });
+  if (!response.ok) throw new Error(`the local cloud's fault switch (${response.url}) answered ${response.status}: ${await response.text()}`);
   return ((await response.json()) as { fastRetry?: FastRetry }).fastRetry ?? null;
 }

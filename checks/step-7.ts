@@ -4,8 +4,8 @@
  * Configuration (describe calls): the function's settings; its role — PutItem on the table and
  * nothing more; where failed invocations and undeliverable updates go; the permission for SNS,
  * scoped to the topic; one confirmed subscription. Behaviour: a probe update published to the
- * topic is recorded exactly once, with its ids and times; the same SNS message delivered twice
- * (the function invoked twice with one event, as a redelivery looks) is stored once; a malformed
+ * topic is recorded exactly once, with its ids and times; the same update delivered twice, the
+ * second time as a new SNS message (as a republished update looks), is stored once; a malformed
  * update makes the function fail, not vanish. Every probe is deleted afterwards.
  */
 import { randomUUID } from 'node:crypto';
@@ -34,7 +34,7 @@ import { documentClient, dynamoDbClient, iamClient, lambdaClient, logsClient, sn
 import { resolveTarget } from '../lib/config.ts';
 import { HANDLER } from '../lib/lambda.ts';
 import { TAG_KEY, names } from '../lib/names.ts';
-import { EVENT_KEY, STAGES, eventKeyOf, readTimeline, timeBucketOf, type OrderEvent } from '../lib/order-events.ts';
+import { EVENT_KEY, STAGES, eventKeyOf, orderTimeOf, readTimeline, timeBucketOf, type OrderEvent } from '../lib/order-events.ts';
 import { UPDATE_ATTRIBUTES } from '../lib/pipeline.ts';
 import { defineCheck, problem, runCheckWhenExecuted } from './kit.ts';
 import { deleteRecordsOf } from './probe-records.ts';
@@ -211,25 +211,29 @@ export const check = defineCheck({
         if (outcome.items.length > 1) {
           problem(
             `the probe was recorded ${outcome.items.length} times: ${outcome.items.map((i) => i.eventKey).join(', ')}.`,
-            `one message, one item: more than one subscription delivers it more than once (see above), and ${HANDLER_FILE} must key items on the MessageId.`,
+            `one message, one item: more than one subscription delivers it more than once (see above), and ${HANDLER_FILE} must key items on the order's time and the status.`,
           );
         }
         const wrong = itemProblem(outcome.items[0], { orderId, messageId: MessageId!, update });
         if (wrong) problem(`the recorded item is not what the lesson describes: ${wrong}.`, `compare ${HANDLER_FILE} with README.md, ${RERUN}.`);
       });
 
-      await t.item('the same SNS message delivered twice is stored once (the function invoked twice with one event)', async () => {
+      await t.item('the same update delivered twice is stored once, even as two SNS messages (the function invoked twice)', async () => {
         const orderId = newProbeOrderId();
         probes.push(orderId);
         const update = probeUpdate(orderId);
-        const event = snsEvent({
-          topicArn,
-          subscriptionArn: subscriptionArn ?? undefined,
-          messageId: randomUUID(),
-          message: JSON.stringify(update),
-          attributes: { [UPDATE_ATTRIBUTES.orderId]: orderId, [UPDATE_ATTRIBUTES.status]: update.status },
-        });
-        const first = await invoke(lambda, n.recorderFunction, event);
+        // The second time as a republished update looks: a new MessageId, a later SNS time.
+        const delivery = (timestamp: Date) =>
+          snsEvent({
+            topicArn,
+            subscriptionArn: subscriptionArn ?? undefined,
+            messageId: randomUUID(),
+            timestamp: timestamp.toISOString(),
+            message: JSON.stringify(update),
+            attributes: { [UPDATE_ATTRIBUTES.orderId]: orderId, [UPDATE_ATTRIBUTES.status]: update.status },
+          });
+        const now = Date.now();
+        const first = await invoke(lambda, n.recorderFunction, delivery(new Date(now)));
         if (first.error) {
           const cause = causeOf(`${first.error}\n${first.log}`, table);
           problem(
@@ -238,13 +242,13 @@ export const check = defineCheck({
           );
         }
         const [stored] = await readTimeline(db, table.name, orderId, true);
-        const second = await invoke(lambda, n.recorderFunction, event);
+        const second = await invoke(lambda, n.recorderFunction, delivery(new Date(now + 1000)));
         const items = await readTimeline(db, table.name, orderId, true);
         if (items.length > 1) {
           problem(
-            `one message delivered twice made ${items.length} items: the second write did not see the first.`,
+            `one update delivered twice made ${items.length} items: the second write did not see the first.`,
             `in ${HANDLER_FILE} make the PutItem conditional — ConditionExpression: 'attribute_not_exists(${EVENT_KEY})' — on a key that is the same ` +
-              `for every delivery of a message (its time and MessageId), then run \`npm run step:7\`.`,
+              `for every delivery of an update (its order's time and its status, not the MessageId), then run \`npm run step:7\`.`,
           );
         }
         if (second.error) {
@@ -546,8 +550,9 @@ function itemProblem(item: OrderEvent, expected: { orderId: string; messageId: s
   if (typeof item.eventId !== 'string' || !UUID.test(item.eventId)) return `eventId is ${JSON.stringify(item.eventId)}, not a UUID`;
   if (typeof item.eventTime !== 'string' || !ISO_TIME.test(item.eventTime)) return `eventTime is ${JSON.stringify(item.eventTime)}, not an ISO-8601 UTC time with milliseconds`;
   if (item.eventEpochMs !== Date.parse(item.eventTime)) return `eventEpochMs (${item.eventEpochMs}) is not eventTime in epoch milliseconds (${Date.parse(item.eventTime)})`;
-  if (item.eventKey !== eventKeyOf(item.eventTime, expected.messageId)) return `eventKey is ${JSON.stringify(item.eventKey)}, not "${eventKeyOf(item.eventTime, expected.messageId)}"`;
-  if (item.timeBucket !== timeBucketOf(item.eventTime, expected.orderId)) return `timeBucket is ${JSON.stringify(item.timeBucket)}, not "${timeBucketOf(item.eventTime, expected.orderId)}"`;
+  const orderTime = orderTimeOf(expected.update.times);
+  if (item.eventKey !== eventKeyOf(orderTime, PROBE_STATUS)) return `eventKey is ${JSON.stringify(item.eventKey)}, not "${eventKeyOf(orderTime, PROBE_STATUS)}"`;
+  if (item.timeBucket !== timeBucketOf(orderTime, expected.orderId)) return `timeBucket is ${JSON.stringify(item.timeBucket)}, not "${timeBucketOf(orderTime, expected.orderId)}"`;
   const times = (item.times ?? {}) as unknown as Record<string, unknown>;
   const missing = STAGES.filter((stage) => typeof times[stage] !== 'number');
   if (missing.length > 0) return `times lacks ${missing.join(', ')} (epoch milliseconds)`;

@@ -147,7 +147,7 @@ export const check = defineCheck({
           }
           const keys = events.map((e) => e.eventKey);
           if (keys.some((key, i) => i > 0 && key < keys[i - 1])) {
-            problem(`probe order ${orderId}'s events do not come back oldest first: ${keys.join(', ')}.`, 'the sort key is `${ISO time}#${messageId}` (step 6, lib/order-events.ts).');
+            problem(`probe order ${orderId}'s events do not come back oldest first: ${keys.join(', ')}.`, 'the sort key is `${ISO time the order was accepted}#${status}` (steps 6 and 7, lib/order-events.ts).');
           }
         }
       });

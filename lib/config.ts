@@ -48,8 +48,17 @@ export interface Target {
 
 export const DEFAULT_LOCAL_CLOUD_PORT = 4566;
 const DEFAULT_REGION = 'us-east-1';
-/** Emulators accept any credentials; these make it obvious that nothing real is used. */
-const DUMMY_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
+/**
+ * The key pair the local cloud accepts (it verifies signatures): `test`/`test` unless
+ * LOCAL_CLOUD_ACCESS_KEY_ID / LOCAL_CLOUD_SECRET_ACCESS_KEY change it for both. Other emulators
+ * accept any credentials; these make it obvious that nothing real is used.
+ */
+function localCredentials(env: NodeJS.ProcessEnv): { accessKeyId: string; secretAccessKey: string } {
+  return {
+    accessKeyId: env.LOCAL_CLOUD_ACCESS_KEY_ID?.trim() || 'test',
+    secretAccessKey: env.LOCAL_CLOUD_SECRET_ACCESS_KEY?.trim() || 'test',
+  };
+}
 
 /** Resolves the target from the environment (and `.env`) each time, so a caller may change it. */
 export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Target {
@@ -86,7 +95,7 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Target {
       realAws: false,
       region,
       endpoint,
-      credentials: DUMMY_CREDENTIALS,
+      credentials: localCredentials(env),
       label: `${endpoint} (AWS_ENDPOINT_URL), ${region}`,
     };
   }
@@ -98,7 +107,7 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Target {
     realAws: false,
     region,
     endpoint: url,
-    credentials: DUMMY_CREDENTIALS,
+    credentials: localCredentials(env),
     localCloud: { port, dataDir },
     label: `local cloud at ${url}, ${region}`,
   };

@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { cloudEnvironment } from '../local-cloud/process-environment.ts';
 import { displayPath, repoRoot, resolveTarget, type Target } from './config.ts';
 import { WorkbookError } from './errors.ts';
 import { cmd, detail, ok, withSpinner } from './output.ts';
 import { waitFor } from './wait.ts';
+import { callLocalCloudControl } from './localCloudControl.ts';
 
 /** What GET /_localcloud/health answers when the embedded cloud is up. */
 export interface LocalCloudHealth {
@@ -13,14 +15,20 @@ export interface LocalCloudHealth {
   region: string;
 }
 
-type Probe = { state: 'ready'; health: LocalCloudHealth } | { state: 'down' } | { state: 'other'; status: number };
+type Probe =
+  | { state: 'ready'; health: LocalCloudHealth }
+  | { state: 'down' }
+  | { state: 'other'; status: number }
+  /** The local cloud answers, but refuses the token in the target's data folder: another data folder's cloud. */
+  | { state: 'foreign'; status: number };
 
-/** Asks the port whether the workbook's local cloud answers there. */
-export async function probeLocalCloud(url: string, timeoutMs = 1000): Promise<Probe> {
+/** Asks the port whether the workbook's local cloud answers there (with the token from the target's data folder). */
+export async function probeLocalCloud(url: string, timeoutMs = 1000, target: Target = resolveTarget()): Promise<Probe> {
   try {
-    const res = await fetch(`${url}/_localcloud/health`, { signal: AbortSignal.timeout(timeoutMs) });
-    const body = (await res.json().catch(() => undefined)) as Partial<LocalCloudHealth> | undefined;
+    const res = await callLocalCloudControl('health', { signal: AbortSignal.timeout(timeoutMs) }, { ...target, endpoint: url });
+    const body = (await res.json().catch(() => undefined)) as (Partial<LocalCloudHealth> & { code?: string }) | undefined;
     if (res.ok && body?.status === 'ready') return { state: 'ready', health: body as LocalCloudHealth };
+    if (body?.code?.startsWith('LocalCloudToken')) return { state: 'foreign', status: res.status };
     return { state: 'other', status: res.status };
   } catch {
     return { state: 'down' };
@@ -46,8 +54,14 @@ export async function ensureTargetAnswers(target: Target = resolveTarget()): Pro
     return;
   }
   const url = target.endpoint!;
-  const probe = await probeLocalCloud(url);
+  const probe = await probeLocalCloud(url, 1000, target);
   if (probe.state === 'ready') return;
+  if (probe.state === 'foreign') {
+    throw new WorkbookError(
+      `A local cloud answers at ${url}, but not the one whose data is in ${displayPath(target.localCloud!.dataDir)}: it refuses that folder's control-token.`,
+      `Stop the other one (its pid is in its data folder's local-cloud.pid), or give this one a free port: LOCAL_CLOUD_PORT=4567 in .env.`,
+    );
+  }
   if (probe.state === 'other') {
     throw new WorkbookError(
       `Port ${target.localCloud!.port} answers, but not as the workbook's local cloud (HTTP ${probe.status}); LocalStack, perhaps.`,
@@ -70,7 +84,7 @@ async function startLocalCloudInBackground(target: Target): Promise<void> {
     cwd: repoRoot,
     detached: true,
     stdio: ['ignore', log, log],
-    env: { ...process.env, LOCAL_CLOUD_PORT: String(port), LOCAL_CLOUD_DATA: dataDir, AWS_REGION: target.region },
+    env: localCloudEnvironment(target),
   });
   closeSync(log);
   let exited: number | null | undefined;
@@ -91,7 +105,7 @@ async function startLocalCloudInBackground(target: Target): Promise<void> {
             startYourself,
           );
         }
-        const probe = await probeLocalCloud(url, 500);
+        const probe = await probeLocalCloud(url, 500, target);
         return probe.state === 'ready' ? probe.health : undefined;
       },
       { deadlineMs: 20_000, initialDelayMs: 50, maxDelayMs: 250, hint: startYourself },
@@ -101,6 +115,15 @@ async function startLocalCloudInBackground(target: Target): Promise<void> {
   ok(`Started the local cloud in the background at ${url} (pid ${health.pid}, ready in ${seconds} s).`);
   detail(`It keeps running for the next steps; its data is in ${displayPath(dataDir)}, its log in ${displayPath(logFile)}.`);
   detail(`Stop it: kill ${health.pid} (state is kept). Watch calls live: stop it, then run npm run local in another terminal.`);
+}
+
+/**
+ * The background cloud's environment: the allow-listed part of this one (never the learner's AWS
+ * keys, tokens or other secrets, which its Lambda handlers could otherwise reach) plus its settings.
+ */
+export function localCloudEnvironment(target: Target, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const { port, dataDir } = target.localCloud!;
+  return { ...cloudEnvironment(env), LOCAL_CLOUD_PORT: String(port), LOCAL_CLOUD_DATA: dataDir, AWS_REGION: target.region };
 }
 
 function tail(file: string, lines: number): string {

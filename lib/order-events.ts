@@ -10,7 +10,12 @@ import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb
 
 /** The table's partition key: every event of one order lives together, under its id. */
 export const ORDER_ID = 'orderId';
-/** The table's sort key: `${ISO-8601 time}#${SNS MessageId}`, so one order's events sort by time. */
+/**
+ * The table's sort key: `${ISO-8601 time the order was accepted}#${status}`. The same for every
+ * publication of one update (SNS redelivers, the monitor republishes after a retry), so the
+ * recorder's conditional write stores each status of an order once; the time first makes the
+ * index's time windows a key range. steps/07-recorder-lambda/README.md explains.
+ */
 export const EVENT_KEY = 'eventKey';
 /** The index for time windows across orders: hour bucket (and shard) as partition, eventKey as sort key. */
 export const TIME_INDEX = 'by-time';
@@ -47,7 +52,7 @@ export interface OrderEvent {
   timeBucket: string;
   /** A unique id for this event (a random UUID). */
   eventId: string;
-  /** The SNS MessageId of the update: a redelivery of the same message has the same one. */
+  /** The SNS MessageId of the delivery that was stored (a republished update has another one). */
   messageId: string;
   status: string;
   /** When the update was published to the topic, as SNS stamped it: ISO-8601 (UTC, milliseconds)… */
@@ -58,14 +63,19 @@ export interface OrderEvent {
   customerId?: string;
 }
 
-/** The sort key of an event: its time first (ISO-8601 sorts as text in time order), then the message id. */
-export function eventKeyOf(eventTime: string, messageId: string): string {
-  return `${eventTime}#${messageId}`;
+/** The sort key of an event: a time first (ISO-8601 sorts as text in time order), then what tells events of that time apart. */
+export function eventKeyOf(time: string, distinction: string): string {
+  return `${time}#${distinction}`;
 }
 
-/** The index partition an event goes to: the hour of its time, and a shard from its order id. */
-export function timeBucketOf(eventTime: string, orderId: string): string {
-  return `${hourOf(eventTime)}#${shardOf(orderId)}`;
+/** The time an update is keyed and bucketed by: when intake accepted its order, as ISO-8601 (UTC, milliseconds). */
+export function orderTimeOf(times: Pick<StageTimes, 'acceptedAt'>): string {
+  return new Date(times.acceptedAt).toISOString();
+}
+
+/** The index partition an event goes to: the hour of its key's time, and a shard from its order id. */
+export function timeBucketOf(time: string, orderId: string): string {
+  return `${hourOf(time)}#${shardOf(orderId)}`;
 }
 
 /** "2025-06-01T14:03:22.120Z" → "2025-06-01T14". */

@@ -46,6 +46,8 @@ export class Cloud {
   readonly faults = new Faults();
   /** http://127.0.0.1:PORT once the server listens; queue URLs are built from it. */
   baseUrl = 'http://127.0.0.1:4566';
+  /** Opens the cloud's own endpoints (control/token.ts); set by the server at start. Empty opens nothing. */
+  controlToken = '';
 
   readonly iam: IamBackend;
   readonly sqs: SqsBackend;
@@ -70,9 +72,10 @@ export class Cloud {
   }
 
   /**
-   * Credentials the cloud issued (a function's execution role) are that role's session:
-   * arn:aws:sts::ACCOUNT:assumed-role/ROLE/FUNCTION. The learner's own credentials (anything
-   * the cloud did not issue) are the account's admin.
+   * Who an access key is, once core/auth/ has verified the request's signature with it (or, as
+   * "anonymous", let through one of the few requests AWS answers unsigned). Credentials the cloud
+   * issued (a function's execution role) are that role's session:
+   * arn:aws:sts::ACCOUNT:assumed-role/ROLE/FUNCTION. The account's own key pair is its admin.
    */
   identify(accessKeyId: string): Caller {
     const session = this.sessions.find(accessKeyId);

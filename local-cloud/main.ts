@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import pc from 'picocolors';
+import { dropForeignVariables } from './process-environment.ts';
 import { startLocalCloud } from './server.ts';
 import type { CloudEvent } from './cloud.ts';
 
@@ -7,6 +8,8 @@ import type { CloudEvent } from './cloud.ts';
  * `npm run local`: the embedded cloud in the foreground, with a live log of every call and
  * delivery. Ctrl-C saves state and stops.
  */
+// Started from a learner's shell, the environment holds their real keys and tokens: not ours to keep.
+dropForeignVariables();
 const port = Number(process.env.LOCAL_CLOUD_PORT ?? 4566);
 const dataDir = resolve(process.env.LOCAL_CLOUD_DATA ?? '.workbook/local-cloud');
 const quiet = process.argv.includes('--quiet');

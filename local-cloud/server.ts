@@ -3,11 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Cloud, type CloudOptions } from './cloud.ts';
 import { lockDataDir } from './state/store.ts';
-import { parseCredentialScope, type CallContext } from './core/context.ts';
+import type { CallContext } from './core/context.ts';
 import { AwsError, commonErrors, toAwsError } from './protocol/errors.ts';
 import { callJsonOperation, writeJson, writeJsonError, type JsonService } from './protocol/awsJson.ts';
 import { QueryParams, callQueryAction, queryErrorXml, type QueryService } from './protocol/awsQuery.ts';
-import { matchRoute, writeRest, writeRestError, type RestService } from './protocol/restJson.ts';
+import { checkBodyDepth, matchRoute, writeRest, writeRestError, type RestService } from './protocol/restJson.ts';
 import { stsQuery } from './sts/index.ts';
 import { iamQuery } from './iam/query.ts';
 import { sqsJson } from './sqs/json.ts';
@@ -20,10 +20,16 @@ import { logsJson } from './logs/json.ts';
 import { snsQuery } from './sns/query.ts';
 import { ExecuteApi, isExecuteApiPath } from './apigateway/execute-api.ts';
 import { readBody } from './core/http/body.ts';
+import { codeUploadBodyLimit } from './lambda/code/limits.ts';
 import { requestUrl } from './core/http/request-url.ts';
+import { answerClientError } from './core/http/client-error.ts';
+import { guardProcess, inRequestScope } from './core/http/crash-guard.ts';
 import { refuseBrowserAttack } from './core/browser/guard.ts';
 import { authenticate } from './core/auth/authenticate.ts';
+import { SignatureError } from './core/auth/errors.ts';
+import { credentialScopeOf, writeSignatureError } from './core/auth/write-error.ts';
 import { handleControl, isControlPath } from './control/routes.ts';
+import { issueControlToken } from './control/token.ts';
 
 
 export interface LocalCloudOptions {
@@ -38,6 +44,8 @@ export interface LocalCloud {
   url: string;
   port: number;
   cloud: Cloud;
+  /** Opens /_localcloud/health, faults, …; also in DATA/control-token when there is a data folder. */
+  controlToken: string;
   close(): Promise<void>;
 }
 
@@ -68,7 +76,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const unlock = dataDir ? lockDataDir(dataDir) : () => undefined;
   let cloud: Cloud;
   try {
+    const controlToken = issueControlToken(dataDir);
     cloud = new Cloud({ dataDir, region: options.region ?? 'us-east-1' } satisfies CloudOptions);
+    cloud.controlToken = controlToken;
   } catch (err) {
     unlock();
     throw err;
@@ -76,14 +86,26 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const protocols = protocolsFor(cloud);
   let port = 0;
   const server = createServer((req, res) => {
-    handle(cloud, protocols, () => port, req, res).catch((err) => {
-      // Last resort: never let one request take the process down.
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-      res.end(`Internal error: ${(err as Error).message}`);
+    const scope = { requestId: randomUUID(), method: req.method ?? '?', target: req.url ?? '' };
+    inRequestScope(scope, () => handle(cloud, protocols, () => port, req, res)).catch((err) => {
+      // Last resort for genuine bugs: a client's mistake that lands here is itself a bug to fix.
+      const error = toAwsError(err);
+      cloud.log({ service: 'http', action: `${scope.method} ${scope.target}`.slice(0, 200), status: error.status, error: `${error.code}: ${error.message}` });
+      // Already answering (or answered): writing again would fail; the connection is cut instead.
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      writeRestError(res, undefined, scope.requestId, error);
     });
   });
-  server.on('clientError', (_err, socket) => socket.destroy());
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    const status = answerClientError(err, socket);
+    if (status) cloud.log({ service: 'http', action: 'malformed request', status, error: `${err.code ?? 'Error'}: ${err.message}` });
+  });
   server.keepAliveTimeout = 65_000;
+  // A client may half-close once its request is sent (shutdown(SHUT_WR)); it still gets its answer.
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
 
   await listen(server, options.port ?? 4566).catch(async (err) => {
     await cloud.close();
@@ -92,14 +114,25 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   });
   port = (server.address() as AddressInfo).port;
   cloud.baseUrl = `http://127.0.0.1:${port}`;
+  const unguard = guardProcess((err, request, origin) =>
+    cloud.log({
+      service: 'cloud',
+      action: origin,
+      status: 500,
+      detail: request ? `while handling ${request.method} ${request.target.slice(0, 200)} (request ${request.requestId})` : 'outside any request',
+      error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+    }),
+  );
 
   let closing: Promise<void> | undefined;
   return {
     url: cloud.baseUrl,
     port,
     cloud,
+    controlToken: cloud.controlToken,
     close: () =>
       (closing ??= (async () => {
+        unguard();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
@@ -147,6 +180,12 @@ function writeEarlyError(
   requestId: string,
   error: AwsError,
 ): void {
+  const scope = credentialScopeOf(req);
+  const queryService = scope && Object.hasOwn(protocols.query, scope.service) ? protocols.query[scope.service] : undefined;
+  if (error instanceof SignatureError) {
+    const json = wire === 'json' ? jsonServiceFor(protocols, header(req, 'x-amz-target') ?? '') : undefined;
+    return writeSignatureError(res, requestId, error, { xmlns: queryService?.xmlns, json });
+  }
   if (wire === 'dynamodb') return writeJsonError(res, DYNAMODB_WIRE, requestId, error);
   if (wire === 'json') {
     const target = header(req, 'x-amz-target') ?? '';
@@ -155,9 +194,7 @@ function writeEarlyError(
   }
   if (wire === 'query') {
     res.writeHead(error.status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId });
-    const scope = parseCredentialScope(header(req, 'authorization'));
-    const service = scope && Object.hasOwn(protocols.query, scope.service) ? protocols.query[scope.service] : undefined;
-    res.end(queryErrorXml(error, requestId, service?.xmlns));
+    res.end(queryErrorXml(error, requestId, queryService?.xmlns));
     return;
   }
   writeRestError(res, undefined, requestId, error);
@@ -219,12 +256,15 @@ async function handle(
 
   let body: Buffer;
   try {
-    body = await readBody(req);
-    const who = authenticate(cloud, req, url, body);
+    const uploadLimit = wire === 'rest' ? codeUploadBodyLimit(req.method, url.pathname) : undefined;
+    body = uploadLimit ? await readBody(req, uploadLimit.bytes, uploadLimit.refusal) : await readBody(req);
+    const who = authenticate(cloud, req, url, body, wire);
     ctx.caller = who.caller;
     ctx.service = who.service ?? (wire === 'dynamodb' ? 'dynamodb' : 'unknown');
   } catch (err) {
     const error = toAwsError(err);
+    // A body over the limit was drained, not kept: the connection is done with.
+    if (error.status === 413) res.setHeader('connection', 'close');
     writeEarlyError(protocols, wire, req, res, requestId, error);
     return record(error.status, error);
   }
@@ -281,6 +321,8 @@ async function handle(
     ctx.service = service.signingName;
     ctx.action = match.route.operation;
     try {
+      if (match.malformed) throw match.malformed;
+      checkBodyDepth(body);
       const out = await match.route.handler(
         { method, path: url.pathname, params: match.params, query: url.searchParams, headers: req.headers, body },
         ctx,
@@ -339,10 +381,19 @@ function guessQueryService(protocols: Protocols, action: string, ctx: CallContex
   return undefined;
 }
 
-/** Aborts when the connection closes before the response is complete (the client gave up). */
+/**
+ * Aborts when the connection closes before the response is complete (the client gave up), or
+ * when the client ends its side: half-open connections are allowed, so a hang-up shows first as
+ * that end. A client that only half-closed still gets the answer, given at once.
+ */
 function hangUpSignal(res: ServerResponse): AbortSignal {
   const controller = new AbortController();
+  const socket = res.socket;
+  const onClientEnd = () => controller.abort();
+  if (socket?.readableEnded) controller.abort();
+  else socket?.once('end', onClientEnd);
   res.once('close', () => {
+    socket?.off('end', onClientEnd);
     if (!res.writableFinished) controller.abort();
   });
   return controller.signal;

@@ -43,7 +43,7 @@ void runMain(async () => {
   try {
     cloud = await startLocalCloud({ port: 0, dataDir, region: 'us-east-1' });
     loadDotEnv();
-    Object.assign(process.env, { WORKBOOK_TARGET: 'local', LOCAL_CLOUD_PORT: String(cloud.port), AWS_REGION: 'us-east-1' });
+    Object.assign(process.env, { WORKBOOK_TARGET: 'local', LOCAL_CLOUD_PORT: String(cloud.port), LOCAL_CLOUD_DATA: dataDir, AWS_REGION: 'us-east-1' });
     delete process.env.AWS_ENDPOINT_URL;
     delete process.env.WORKBOOK_PREFIX;
     for (const step of [4, 6, 7]) {

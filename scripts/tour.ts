@@ -30,7 +30,7 @@ void runMain(async () => {
   let cloud: LocalCloud | undefined;
   try {
     cloud = await startLocalCloud({ port: 0, dataDir, region: 'us-east-1' });
-    aimAt(cloud);
+    aimAt(cloud, dataDir);
     ok(`local cloud ready at ${cloud.url} ${fmt(performance.now())}`);
 
     const phases: Phase[] = [];
@@ -110,13 +110,13 @@ void runMain(async () => {
 });
 
 /** Points every client in this process at the tour's cloud, whatever .env says. */
-function aimAt(cloud: LocalCloud): void {
+function aimAt(cloud: LocalCloud, dataDir: string): void {
   loadDotEnv(); // first, so that its values cannot come back over these
   process.env.WORKBOOK_TARGET = 'local';
   process.env.LOCAL_CLOUD_PORT = String(cloud.port);
   process.env.AWS_REGION = 'us-east-1';
   delete process.env.AWS_ENDPOINT_URL;
-  delete process.env.LOCAL_CLOUD_DATA;
+  process.env.LOCAL_CLOUD_DATA = dataDir; // where checks read the cloud's control token
 }
 
 const fmt = (ms: number) => `(${duration(ms)})`;

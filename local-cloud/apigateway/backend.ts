@@ -1,3 +1,5 @@
+import { dict, own } from '../core/dict.ts';
+import { checkStageVariableNames } from './stage-patch.ts';
 import type { Cloud } from '../cloud.ts';
 import { apigatewayErrors as errors } from './errors.ts';
 import { newId } from './ids.ts';
@@ -207,7 +209,7 @@ export class ApigatewayBackend {
     const state = this.stateForResource(apiId);
     const resource = this.resource(state, resourceId);
     if (!HTTP_METHODS.includes(httpMethod)) throw errors.invalidHttpMethod();
-    if (resource.methods[httpMethod]) throw errors.methodExists();
+    if (own(resource.methods, httpMethod)) throw errors.methodExists();
     const authorizationType = input.authorizationType;
     if (authorizationType === undefined) throw errors.required('putMethodInput', 'authorizationType');
     if ((authorizationType === 'CUSTOM' || authorizationType === 'COGNITO_USER_POOLS') && !input.authorizerId) {
@@ -365,7 +367,7 @@ export class ApigatewayBackend {
       const stage = state.stages.find((s) => s.stageName === input.stageName);
       if (stage) {
         stage.deploymentId = deployment.id;
-        if (input.variables) stage.variables = { ...stage.variables, ...input.variables };
+        if (input.variables) stage.variables = dict({ ...stage.variables, ...checkedVariables(input.variables) });
         stage.lastUpdatedDate = nowSeconds();
       } else {
         state.stages.push(
@@ -497,7 +499,7 @@ export class ApigatewayBackend {
   }
 
   private method(resource: ResourceRecord, httpMethod: string): MethodRecord {
-    const method = resource.methods[httpMethod];
+    const method = own(resource.methods, httpMethod);
     if (!method) throw errors.methodNotFound();
     return method;
   }
@@ -556,11 +558,17 @@ function newStage(input: CreateStageInput & { stageName: string; deploymentId: s
     cacheClusterStatus: input.cacheClusterEnabled ? 'AVAILABLE' : 'NOT_AVAILABLE',
     cacheClusterSize: input.cacheClusterEnabled ? (input.cacheClusterSize ?? '0.5') : undefined,
     methodSettings: {},
-    variables: input.variables && Object.keys(input.variables).length ? { ...input.variables } : undefined,
+    variables: input.variables && Object.keys(input.variables).length ? dict(checkedVariables(input.variables)) : undefined,
     documentationVersion: input.documentationVersion,
     tracingEnabled: input.tracingEnabled ?? false,
-    tags: input.tags && Object.keys(input.tags).length ? { ...input.tags } : undefined,
+    tags: input.tags && Object.keys(input.tags).length ? dict(input.tags) : undefined,
     createdDate: now,
     lastUpdatedDate: now,
   };
+}
+
+/** Stage variables as given to CreateStage or CreateDeployment, names checked. */
+function checkedVariables(variables: Record<string, string>): Record<string, string> {
+  checkStageVariableNames(Object.keys(variables));
+  return variables;
 }

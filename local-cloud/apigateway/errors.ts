@@ -86,6 +86,10 @@ export const apigatewayErrors = {
     badRequest(`Invalid value ${value === undefined ? 'null' : `'${value}'`} for patch path ${path}`),
 
   invalidResourceArn: (arn: string) => badRequest(`Invalid ARN. ARN is not well formed ${arn}`),
+  invalidStageVariableName: (name: string) =>
+    badRequest(`Invalid stage variable name: ${name}.  Please use names with only word characters.`),
+  /** A path whose percent-encoding is malformed never names an API, resource or stage. */
+  malformedPath: (value: string) => badRequest(`Invalid request path: malformed percent-encoding in ${value}`),
 };
 
 /** The list AWS prints when UpdateStage gets a path it does not know (its odd separators included). */

@@ -10,6 +10,9 @@ import { parseProxyResponse, type ProxyHttpResponse } from './proxy-response.ts'
 import type { ProxyOutcome } from './proxy-target.ts';
 import { matchRoute, type RouteMatch } from './routing.ts';
 import { Throttles } from './throttle.ts';
+import { readBody } from '../core/http/body.ts';
+import { rawRequestTarget, requestUrl } from '../core/http/request-url.ts';
+import { AwsError } from '../protocol/errors.ts';
 
 /** The local stand-in for https://API.execute-api.REGION.amazonaws.com/STAGE/PATH. */
 const EXECUTE_API_PATH = /^\/restapis\/([^/?]+)\/([^/?]+)\/_user_request_(\/[^?]*)?(?:\?(.*))?$/;
@@ -72,7 +75,10 @@ export class ExecuteApi {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
-    const [, apiId, stageName, rawPath = '/', query = ''] = EXECUTE_API_PATH.exec(req.url ?? '')!;
+    // As sent; the normalised form (dot segments resolved) when only that one names a stage.
+    const url = requestUrl(req);
+    const [, apiId, stageName, rawPath = '/', query = ''] =
+      EXECUTE_API_PATH.exec(rawRequestTarget(req)) ?? EXECUTE_API_PATH.exec(`${url.pathname}${url.search}`)!;
     const call: CallInfo = {
       req,
       apiId,
@@ -84,7 +90,8 @@ export class ExecuteApi {
       requestId: randomUUID(),
       extendedRequestId: newExtendedRequestId(),
     };
-    const body = await readBody(req);
+    const body = await readPayload(req, res);
+    if (body === null) return; // the client hung up mid-body
     const result: GatewayAnswer | ProxyHttpResponse = body
       ? await this.serve(call, body)
       : { status: 413, message: 'Request Too Long', errorType: 'RequestTooLongException', reason: 'payload over 10 MB' };
@@ -275,20 +282,20 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'>
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** The request body, or undefined when it exceeds API Gateway's payload limit. */
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_PAYLOAD_BYTES) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
+/**
+ * The request body; undefined when it exceeds API Gateway's payload limit (the connection then
+ * closes after the answer), null when the client hung up before sending all of it.
+ */
+async function readPayload(req: IncomingMessage, res: ServerResponse): Promise<Buffer | undefined | null> {
+  try {
+    return await readBody(req, MAX_PAYLOAD_BYTES);
+  } catch (err) {
+    if (err instanceof AwsError && err.status === 413) {
+      res.setHeader('connection', 'close');
+      return undefined;
+    }
+    return null;
+  }
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -1,3 +1,4 @@
+import { dict } from '../core/dict.ts';
 import type { IncomingMessage } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { RouteMatch } from './routing.ts';
@@ -87,7 +88,7 @@ export function buildProxyEvent(input: ProxyEventInput) {
 
 /** Headers as the client spelled them; `headers` keeps the last value, `multiValueHeaders` all. */
 function collectHeaders(rawHeaders: string[], added: Record<string, string>) {
-  const multi: Record<string, string[]> = {};
+  const multi = dict<string[]>();
   const spelling = new Map<string, string>();
   const add = (name: string, value: string) => {
     const lower = name.toLowerCase();
@@ -100,18 +101,18 @@ function collectHeaders(rawHeaders: string[], added: Record<string, string>) {
   for (const [name, value] of Object.entries(added)) if (!spelling.has(name.toLowerCase())) add(name, value);
   const names = Object.keys(multi);
   if (names.length === 0) return { headers: null, multiValueHeaders: null };
-  const headers = Object.fromEntries(names.map((n) => [n, multi[n][multi[n].length - 1]]));
+  const headers = dict(names.map((n) => [n, multi[n][multi[n].length - 1]] as const));
   return { headers, multiValueHeaders: multi };
 }
 
 /** Query parameters, decoded; null when there are none. */
 function collectQuery(query: string) {
   const params = new URLSearchParams(query);
-  const multi: Record<string, string[]> = {};
+  const multi = dict<string[]>();
   for (const [name, value] of params) (multi[name] ??= []).push(value);
   const names = Object.keys(multi);
   if (names.length === 0) return { single: null, multi: null };
-  return { single: Object.fromEntries(names.map((n) => [n, multi[n][multi[n].length - 1]])), multi };
+  return { single: dict(names.map((n) => [n, multi[n][multi[n].length - 1]] as const)), multi };
 }
 
 /** Whether a media type matches one of the API's binaryMediaTypes ("image/png", "image/*", "*\/*"). */

@@ -1,8 +1,10 @@
+import { dict } from '../core/dict.ts';
 import type { CallContext } from '../core/context.ts';
 import { commonErrors } from '../protocol/errors.ts';
 import type { RestRequest, RestResponse, RestRoute, RestService } from '../protocol/restJson.ts';
 import type { ApigatewayBackend } from './backend.ts';
 import type { DeploymentRecord, MethodRecord, ResourceRecord } from './model.ts';
+import { apigatewayErrors as errors } from './errors.ts';
 
 type Handler = (req: RestRequest, input: Record<string, any>) => unknown;
 
@@ -89,6 +91,7 @@ export function apigatewayRest(backend: ApigatewayBackend): RestService {
 
   return {
     signingName: 'apigateway',
+    malformedPath: errors.malformedPath,
     routes,
     // API Gateway's own shape; its request-validation layer says "Message".
     errorBody: (err) => (err.code === 'ValidationException' ? { Message: err.message } : { message: err.message }),
@@ -150,7 +153,7 @@ function embedsMethods(req: RestRequest): boolean {
 /** Without embed=methods a resource lists its methods as empty objects, as AWS does. */
 function resourceView(resource: ResourceRecord, embed: boolean) {
   const methods = Object.keys(resource.methods);
-  const resourceMethods: Record<string, MethodRecord | Record<string, never>> = {};
+  const resourceMethods = dict<MethodRecord | Record<string, never>>();
   for (const m of methods) resourceMethods[m] = embed ? resource.methods[m] : {};
   return {
     id: resource.id,

@@ -1,3 +1,4 @@
+import { own } from '../core/dict.ts';
 import type { MethodRecord, ResourceRecord } from './model.ts';
 
 export interface RouteMatch {
@@ -27,7 +28,7 @@ export function matchRoute(resources: ResourceRecord[], requestPath: string, htt
   const segments = trimmed === '' ? [] : trimmed.split('/');
   const found = descend(root, segments, children, {});
   if (!found) return undefined;
-  const method = found.resource.methods[httpMethod] ?? found.resource.methods.ANY;
+  const method = own(found.resource.methods, httpMethod) ?? own(found.resource.methods, 'ANY');
   if (!method) return undefined;
   const hasParams = Object.keys(found.params).length > 0;
   return { resource: found.resource, method, pathParameters: hasParams ? found.params : null };

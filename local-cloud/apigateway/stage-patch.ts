@@ -1,3 +1,4 @@
+import { dict } from '../core/dict.ts';
 import { apigatewayErrors as errors } from './errors.ts';
 import { defaultMethodSetting, type MethodSettingRecord, type StageRecord } from './model.ts';
 
@@ -69,7 +70,8 @@ function applyOne(stage: StageRecord, operation: PatchOperation, deploymentExist
 
   if (path.startsWith('/variables/') && path.length > '/variables/'.length) {
     const name = path.slice('/variables/'.length);
-    const variables = { ...stage.variables };
+    checkStageVariableNames([name]);
+    const variables = dict(stage.variables);
     if (removing) delete variables[name];
     else variables[name] = value ?? '';
     stage.variables = Object.keys(variables).length ? variables : undefined;
@@ -118,4 +120,9 @@ function parseValue(path: string, value: string | undefined, kind: 'boolean' | '
     throw errors.invalidPatchValue(path, value);
   }
   return n;
+}
+
+/** Stage variable names are word characters ("__proto__" is one, and an ordinary name here). */
+export function checkStageVariableNames(names: Iterable<string>): void {
+  for (const name of names) if (!/^\w+$/.test(name)) throw errors.invalidStageVariableName(name);
 }

@@ -3,9 +3,17 @@ import { randomUUID } from 'node:crypto';
 import type { Cloud } from '../cloud.ts';
 import { readBody } from '../core/http/body.ts';
 import { writeRest } from '../protocol/restJson.ts';
+import { CODE_DOWNLOAD_PATH, downloadCode } from './code-download.ts';
+import { tokenRefusal, writeTokenRefusal } from './require-token.ts';
 
-/** The cloud's own endpoints under /_localcloud/: not AWS APIs, so not signed the AWS way. */
+/**
+ * The cloud's own endpoints under /_localcloud/: not AWS APIs, so not signed the AWS way. They
+ * need the control token (token.ts), except downloads that are public on AWS too: Code.Location
+ * URLs (signed and short-lived instead, code-url.ts) and SNS signing certificates (SigningCertURL,
+ * under sns/; not served yet, so they answer 404 without a token).
+ */
 export const CONTROL_PREFIX = '/_localcloud/';
+const PUBLIC_PREFIXES = ['sns/'];
 
 export function isControlPath(pathname: string): boolean {
   return pathname.startsWith(CONTROL_PREFIX);
@@ -13,13 +21,22 @@ export function isControlPath(pathname: string): boolean {
 
 export async function handleControl(cloud: Cloud, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const path = url.pathname.slice(CONTROL_PREFIX.length);
+  const code = CODE_DOWNLOAD_PATH.exec(path);
+  if (code && (req.method === 'GET' || req.method === 'HEAD')) return downloadCode(cloud, res, url, code[1], code[2]);
+
+  const isPublic = PUBLIC_PREFIXES.some((prefix) => path.startsWith(prefix));
+  const refused = isPublic ? undefined : tokenRefusal(req, cloud.controlToken);
+  if (refused) {
+    writeTokenRefusal(res, refused);
+    const action = `${req.method ?? '?'} ${CONTROL_PREFIX}${path.slice(0, 40)}`;
+    cloud.log({ service: 'control', action, status: refused.status, error: `${refused.code}: ${refused.message}` });
+    return;
+  }
   if (path === 'health') {
     writeRest(res, randomUUID(), { body: { status: 'ready', pid: process.pid, region: cloud.region } });
     return;
   }
   if (path === 'faults') return handleFaults(cloud, req, res);
-  const code = /^lambda\/code\/([^/]+)\/([^/]+)\.zip$/.exec(path);
-  if (code && req.method === 'GET') return downloadCode(cloud, res, code[1], code[2]);
   writeRest(res, randomUUID(), { status: 404, body: { message: `No such endpoint: ${url.pathname}` } });
 }
 
@@ -31,14 +48,4 @@ async function handleFaults(cloud: Cloud, req: IncomingMessage, res: ServerRespo
   } catch (err) {
     writeRest(res, randomUUID(), { status: 400, body: { message: (err as Error).message } });
   }
-}
-
-/** GetFunction's Code.Location: where the uploaded zip can be downloaded (a presigned S3 URL on AWS). */
-function downloadCode(cloud: Cloud, res: ServerResponse, functionName: string, hash: string): void {
-  const zip = cloud.lambda.codeZip(decodeURIComponent(functionName), hash);
-  if (!zip) {
-    writeRest(res, randomUUID(), { status: 404, body: { Code: 'NoSuchKey', Message: 'The specified key does not exist.' } });
-    return;
-  }
-  writeRest(res, randomUUID(), { headers: { 'content-type': 'application/zip' }, body: zip });
 }

@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { CallContext } from '../core/context.ts';
 
@@ -26,8 +26,30 @@ export function authorizeDynamoDbCall(ctx: CallContext, operation: string, body:
   for (const resource of resources) ctx.cloud.authorize(ctx, `dynamodb:${operation}`, resource);
 }
 
-/** A request whose body was already read, replayed for a handler that reads the stream itself. */
-export function replayRequest(req: IncomingMessage, body: Buffer): IncomingMessage {
-  const replay = Readable.from(body.length ? [body] : []) as unknown as IncomingMessage;
-  return Object.assign(replay, { headers: req.headers, method: req.method, url: req.url });
+/**
+ * A request whose body was already read, to hand to dynalite: it carries the body and emits it
+ * only when DynamoDbService.handle says so, synchronously, so that whatever dynalite throws
+ * while reading it is caught there instead of escaping from a stream callback.
+ */
+export class BufferedRequest extends EventEmitter {
+  readonly headers: IncomingMessage['headers'];
+  readonly method: string | undefined;
+  readonly url: string | undefined;
+
+  constructor(req: IncomingMessage, readonly body: Buffer) {
+    super();
+    this.headers = req.headers;
+    this.method = req.method;
+    this.url = req.url;
+  }
+
+  /** Delivers the body to the listeners dynalite attached, then its end. */
+  deliver(): void {
+    if (this.body.length) this.emit('data', this.body);
+    this.emit('end');
+  }
+}
+
+export function replayRequest(req: IncomingMessage, body: Buffer): BufferedRequest {
+  return new BufferedRequest(req, body);
 }

@@ -1,30 +1,59 @@
-import type { IncomingMessage, ServerResponse, Server } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import dynalite from 'dynalite';
+import type { BufferedRequest } from './authorize.ts';
+import { writeJsonError } from '../protocol/awsJson.ts';
+import { AwsError, commonErrors } from '../protocol/errors.ts';
+import { hasProtoKey, jsonDepthExceeds } from '../protocol/json-depth.ts';
+
+/** The part of dynalite's store (db/index.js `create`) the cloud needs: its LevelDB, to close it. */
+interface DynaliteStore {
+  db: { close(callback: (err?: Error | null) => void): void };
+}
+
+type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
- * DynamoDB is dynalite (a faithful DynamoDB implementation on LevelDB), mounted in-process
- * under the same endpoint. Tables go ACTIVE at once: there is nothing to provision locally.
+ * Builds dynalite's request handler without a listening server, and keeps the store it made.
+ * dynalite returns an http.Server whose close() is the only way to release the LevelDB lock,
+ * and that close() gives up before closing the store when the server never listened. Its store
+ * comes from `require('dynalite/db').create`, so that function is wrapped for the one call.
+ */
+function mountDynalite(options: Parameters<typeof dynalite>[0]): { handler: RequestListener; store: DynaliteStore } {
+  const dbModule = createRequire(import.meta.url)('dynalite/db/index.js') as { create: (o: unknown) => DynaliteStore };
+  const create = dbModule.create;
+  let store: DynaliteStore | undefined;
+  dbModule.create = (o: unknown) => (store = create(o));
+  let server: ReturnType<typeof dynalite>;
+  try {
+    server = dynalite(options);
+  } finally {
+    dbModule.create = create;
+  }
+  const handler = server.listeners('request')[0] as RequestListener | undefined;
+  if (!store || !handler) throw new Error('dynalite changed: its store or request handler could not be found');
+  return { handler, store };
+}
+
+/**
+ * DynamoDB is dynalite (a faithful DynamoDB implementation on LevelDB), mounted truly in-process:
+ * it listens nowhere, so every DynamoDB call comes through the cloud's endpoint and its checks.
+ * Tables go ACTIVE at once: there is nothing to provision locally.
  */
 export class DynamoDbService {
-  private readonly server: Server;
-  private readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
-  private ready: Promise<void>;
+  private readonly handler: RequestListener;
+  private readonly store: DynaliteStore;
+  private closed: Promise<void> | undefined;
 
   constructor(dataDir: string | null) {
-    this.server = dynalite({
+    ({ handler: this.handler, store: this.store } = mountDynalite({
       path: dataDir ? join(dataDir, 'dynamodb') : undefined,
       createTableMs: 0,
       deleteTableMs: 0,
       updateTableMs: 0,
-    });
-    this.handler = this.server.listeners('request')[0] as (req: IncomingMessage, res: ServerResponse) => void;
-    // dynalite only releases its LevelDB lock through server.close(), which needs a listening
-    // server; so it listens on a private loopback port that nothing else uses.
-    this.ready = new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => resolve());
-    });
+    }));
   }
 
   /** True when the request is a DynamoDB call (awsJson with a DynamoDB target). */
@@ -32,13 +61,49 @@ export class DynamoDbService {
     return target !== undefined && target.startsWith('DynamoDB_');
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    await this.ready;
-    this.handler(req, res);
+  /**
+   * Hands a request, read in full already, to dynalite. Refused first: nesting beyond DynamoDB's
+   * 32 levels (dynalite walks it recursively) and "__proto__" as a key (dynalite copies keys into
+   * plain objects, where that name would be lost or reach a prototype).
+   */
+  async handle(req: BufferedRequest, res: ServerResponse): Promise<void> {
+    const text = req.body.toString('utf8');
+    // An attribute level costs two JSON levels ({"M": {"name": ...}}); a few more for the request itself.
+    if (jsonDepthExceeds(text, 2 * MAX_NESTING + 8)) {
+      return writeDynamoDbError(res, validation('Nesting Levels have exceeded supported limits'));
+    }
+    if (hasProtoKey(text)) {
+      return writeDynamoDbError(
+        res,
+        validation('The local cloud cannot store the name "__proto__" (as an attribute name or map key): choose another name.'),
+      );
+    }
+    this.handler(req as unknown as IncomingMessage, res);
+    try {
+      req.deliver();
+    } catch (err) {
+      // A dynalite bug, not the client's doing: answer it rather than leave the request hanging.
+      if (!res.headersSent) writeDynamoDbError(res, commonErrors.internal(String((err as Error).message)));
+      else res.destroy();
+    }
   }
 
-  async close(): Promise<void> {
-    await this.ready.catch(() => undefined);
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  /** Closes the LevelDB store (waiting for operations under way), which releases its lock. */
+  close(): Promise<void> {
+    return (this.closed ??= new Promise<void>((resolve, reject) =>
+      this.store.db.close((err) => (err ? reject(err) : resolve())),
+    ));
   }
+}
+
+/** DynamoDB's limit on nested attribute levels. */
+const MAX_NESTING = 32;
+
+function validation(message: string): AwsError {
+  return new AwsError('ValidationException', message);
+}
+
+function writeDynamoDbError(res: ServerResponse, err: AwsError): void {
+  const namespace = err.code === 'ValidationException' ? 'com.amazon.coral.validate' : 'com.amazon.coral.service';
+  writeJsonError(res, { version: '1.0', errorNamespace: namespace }, randomUUID(), err);
 }

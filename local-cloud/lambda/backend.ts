@@ -1,3 +1,4 @@
+import { dict } from '../core/dict.ts';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -5,6 +6,7 @@ import { basename, join } from 'node:path';
 import type { Cloud } from '../cloud.ts';
 import type { EvaluationResult } from '../iam/policy/index.ts';
 import { CodeStore } from './code.ts';
+import { signedCodeUrl } from '../control/code-url.ts';
 import { AsyncInvocations } from './async/queue.ts';
 import { checkDeadLetterTarget } from './async/destinations.ts';
 import { EventSourceMappings } from './event-source-mappings/mappings.ts';
@@ -142,7 +144,7 @@ export class LambdaBackend {
 
   // ---- control plane ----
 
-  createFunction(input: CreateFunctionInput): Record<string, unknown> {
+  async createFunction(input: CreateFunctionInput): Promise<Record<string, unknown>> {
     const name = this.nameForCreate(input.FunctionName);
     const role = checkRoleArn(input.Role);
     const runtime = checkRuntime(input.Runtime);
@@ -162,7 +164,9 @@ export class LambdaBackend {
     this.checkRoleAssumable(role);
     if (input.DeadLetterConfig?.TargetArn) checkDeadLetterTarget(this.cloud, role, name, input.DeadLetterConfig.TargetArn);
     const zip = this.zipFrom(input.Code);
-    const { digest, files } = this.code.inspect(zip);
+    const { digest } = await this.code.inspect(zip);
+    // Checking the zip took a while: another CreateFunction may have taken the name meanwhile.
+    if (this.functions.has(name)) throw lambdaErrors.functionExists(name);
 
     const fn: FunctionRecord = {
       name,
@@ -196,7 +200,7 @@ export class LambdaBackend {
     this.register(fn);
     this.persist(fn);
     const response = toConfiguration(fn, this.cloud.region);
-    this.transition(fn, this.code.unpack(name, digest.hash, files).then(() => this.activate(fn)));
+    this.transition(fn, this.code.unpack(name, digest.hash).then(() => this.activate(fn)));
     return response;
   }
 
@@ -232,7 +236,7 @@ export class LambdaBackend {
     const fn = await this.settledFunction(ref);
     this.checkRevision(fn, input.RevisionId);
     const zip = this.zipFrom(input);
-    const { digest, files } = this.code.inspect(zip);
+    const { digest } = await this.code.inspect(zip);
     if (input.DryRun) return toConfiguration(fn, this.cloud.region);
     this.code.save(fn.name, digest.hash, zip);
     Object.assign(fn, { codeSha256: digest.sha256, codeSize: digest.size, codeHash: digest.hash });
@@ -241,7 +245,7 @@ export class LambdaBackend {
     const retired = this.retirePool(fn.name);
     this.transition(
       fn,
-      this.code.unpack(fn.name, digest.hash, files).then(() => {
+      this.code.unpack(fn.name, digest.hash).then(() => {
         this.finishUpdate(fn);
         void retired.then(() => this.pruneCode(fn.name));
       }),
@@ -325,7 +329,7 @@ export class LambdaBackend {
 
   tagResource(arn: string, tags: Record<string, string>): void {
     const fn = this.byArn(arn);
-    Object.assign(fn.tags, tags);
+    fn.tags = dict({ ...fn.tags, ...tags });
     this.persist(fn);
   }
 
@@ -477,6 +481,7 @@ export class LambdaBackend {
     return {
       region: cloud.region,
       moduleFence: this.code.needsModuleFence,
+      codeRoot: this.code.root,
       files: () => (this.runtimeFiles ??= buildRuntime(join(this.root, 'runtime'))),
       endpointUrl: () => cloud.baseUrl,
       issueSession: (roleArn, sessionName) => cloud.sessions.issue(roleArn, sessionName),
@@ -654,8 +659,9 @@ export class LambdaBackend {
     return `arn:aws:lambda:${this.cloud.region}:${this.cloud.accountId}:function:${name}`;
   }
 
+  /** Like the presigned S3 URL AWS gives: it works for ten minutes, for this code only. */
   private codeLocation(fn: FunctionRecord): string {
-    return `${this.cloud.baseUrl}/_localcloud/lambda/code/${fn.name}/${fn.codeHash}.zip`;
+    return signedCodeUrl(this.cloud.baseUrl, fn.name, fn.codeHash);
   }
 
   private register(fn: FunctionRecord): void {

@@ -1,10 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { unzipSync } from 'fflate';
-import { lambdaErrors } from './errors.ts';
+import { removeUnpackDebris } from './code/debris.ts';
+import { createSymlinks, folderSink } from './code/folder-sink.ts';
+import { checkZippedSize } from './code/limits.ts';
+import { discardEntries, readZip } from './code/read-zip.ts';
 
 export interface CodeDigest {
   /** Base64 SHA-256, as AWS reports CodeSha256. */
@@ -18,7 +20,9 @@ export interface CodeDigest {
  * Function code on disk. Each uploaded zip is kept as `code/NAME/HASH.zip` (what GetFunction's
  * Code.Location serves, and what a restart unpacks again) and unpacked into `tasks/NAME/HASH/`,
  * the folder a worker runs in (Lambda's /var/task). Unpacking goes to a temporary folder renamed
- * into place, so a task folder is always complete.
+ * into place, so a task folder is always complete; start-up removes what an interrupted unpack left.
+ * Zips are checked and unpacked as streams (code/read-zip.ts): never more than a piece of a file in
+ * memory, and never past Lambda's unzipped quota.
  */
 export class CodeStore {
   private readonly unpacking = new Map<string, Promise<string>>();
@@ -32,29 +36,27 @@ export class CodeStore {
   constructor(readonly root: string) {
     mkdirSync(join(root, 'code'), { recursive: true });
     mkdirSync(join(root, 'tasks'), { recursive: true });
+    // As on Lambda, a zip's .js files are CommonJS unless its own package.json says "type": "module" (not the project's).
+    writeFileSync(join(root, 'tasks', 'package.json'), '{ "type": "commonjs" }\n');
+    removeUnpackDebris(root);
     // Above every task folder (tasks/NAME/HASH), and clear of function names.
     linkRuntimeSdk(join(root, 'node_modules'));
     this.needsModuleFence = hasNodeModulesAbove(dirname(root));
   }
 
-  /** Checks that the bytes are a zip Lambda can use, and digests them. */
-  inspect(zip: Buffer): { digest: CodeDigest; files: Record<string, Uint8Array> } {
-    let files: Record<string, Uint8Array>;
-    try {
-      files = unzipSync(zip);
-    } catch {
-      throw lambdaErrors.cannotUnzip();
-    }
-    for (const name of Object.keys(files)) {
-      if (name.startsWith('/') || name.split(/[\\/]/).includes('..')) throw lambdaErrors.cannotUnzip();
-    }
+  /**
+   * Checks that the bytes are a zip Lambda can use (within its quotas, every entry readable and
+   * staying inside the task folder), and digests them. Inflates to count, keeping nothing.
+   */
+  async inspect(zip: Buffer): Promise<{ digest: CodeDigest }> {
+    checkZippedSize(zip);
+    await readZip(zip, discardEntries);
     return {
       digest: {
         sha256: createHash('sha256').update(zip).digest('base64'),
         hash: createHash('sha256').update(zip).digest('hex'),
         size: zip.length,
       },
-      files,
     };
   }
 
@@ -81,28 +83,25 @@ export class CodeStore {
   }
 
   /**
-   * Makes sure the task folder exists, unpacking the given files (or the saved zip) if needed.
-   * Resolves to the folder; concurrent calls share one unpack.
+   * Makes sure the task folder exists, unpacking the saved zip if needed. Resolves to the folder;
+   * concurrent calls share one unpack.
    */
-  unpack(functionName: string, hash: string, files?: Record<string, Uint8Array>): Promise<string> {
+  unpack(functionName: string, hash: string): Promise<string> {
     const target = this.taskRoot(functionName, hash);
     const key = `${functionName}/${hash}`;
     const running = this.unpacking.get(key);
     if (running) return running;
     if (existsSync(target)) return Promise.resolve(target);
     const work = (async () => {
-      const contents = files ?? this.filesFromSavedZip(functionName, hash);
+      const zip = await this.savedZip(functionName, hash);
       const staging = `${target}.${randomUUID()}.tmp`;
       await mkdir(staging, { recursive: true });
-      for (const [name, data] of Object.entries(contents)) {
-        const path = resolve(staging, name);
-        if (!path.startsWith(staging + sep)) continue;
-        if (name.endsWith('/')) {
-          await mkdir(path, { recursive: true });
-          continue;
-        }
-        await mkdir(dirname(path), { recursive: true });
-        await writeFile(path, data);
+      try {
+        const symlinks = await readZip(zip, folderSink(staging));
+        await createSymlinks(staging, symlinks);
+      } catch (err) {
+        await rm(staging, { recursive: true, force: true });
+        throw err;
       }
       if (existsSync(target)) await rm(staging, { recursive: true, force: true });
       else await rename(staging, target);
@@ -133,10 +132,12 @@ export class CodeStore {
     return join(this.root, 'code', functionName, `${hash}.zip`);
   }
 
-  private filesFromSavedZip(functionName: string, hash: string): Record<string, Uint8Array> {
-    const zip = this.zip(functionName, hash);
-    if (!zip) throw new Error(`The code of ${functionName} (${hash}) is missing from the data folder.`);
-    return unzipSync(zip);
+  private async savedZip(functionName: string, hash: string): Promise<Buffer> {
+    try {
+      return await readFile(this.zipPath(functionName, hash));
+    } catch {
+      throw new Error(`The code of ${functionName} (${hash}) is missing from the data folder.`);
+    }
   }
 }
 

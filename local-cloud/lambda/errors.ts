@@ -45,6 +45,14 @@ export const lambdaErrors = {
 
   cannotUnzip: () =>
     invalidParameter('Could not unzip uploaded file. Please check your file, then try to upload again.'),
+  unzippedTooLarge: (limit: number) => invalidParameter(`Unzipped size must be smaller than ${limit} bytes`),
+  /** A direct upload (Code.ZipFile) over the zipped quota; Lambda answers it as an oversized request. */
+  zippedTooLarge: (limit: number) =>
+    new AwsError('RequestEntityTooLargeException', `Zipped size must be smaller than ${limit} bytes`, { status: 413 }),
+  requestEntityTooLarge: (limit: number, operation: string) =>
+    new AwsError('RequestEntityTooLargeException', `Request must be smaller than ${limit} bytes for the ${operation} operation`, {
+      status: 413,
+    }),
   noCode: () => invalidParameter('Please provide a source for function code.'),
   handlerRequired: () => invalidParameter('The Handler parameter is required for functions with a .zip file package.'),
 

@@ -4,6 +4,7 @@ import { AwsError } from '../protocol/errors.ts';
 import type { RestRequest, RestResponse, RestService } from '../protocol/restJson.ts';
 import type { InvocationType } from './backend.ts';
 import { lambdaErrors } from './errors.ts';
+import { checkUploadSize } from './code/limits.ts';
 import { eventInvokeConfigRoutes } from './async/rest.ts';
 import { eventSourceMappingRoutes } from './event-source-mappings/rest.ts';
 import { checkPermissionAction, checkStatementId } from './validate.ts';
@@ -20,17 +21,19 @@ export function lambdaRest(cloud: Cloud): RestService {
 
   return {
     signingName: 'lambda',
+    malformedPath: (value) => lambdaErrors.invalidParameter(`Invalid request path: malformed percent-encoding in ${value}`),
     errorBody: (err) => ({ Type: err.fault === 'Sender' ? 'User' : 'Service', Message: err.message }),
     routes: [
       {
         method: 'POST',
         path: '/2015-03-31/functions',
         operation: 'CreateFunction',
-        handler: (req, ctx) => {
+        handler: async (req, ctx) => {
           const input = jsonBody(req);
           if (typeof input.FunctionName === 'string') authorize(ctx, 'CreateFunction', lambda.arnOf(input.FunctionName));
           if (typeof input.Role === 'string') ctx.cloud.authorize(ctx, 'iam:PassRole', input.Role);
-          return { status: 201, body: lambda.createFunction(input) };
+          checkUploadSize('CreateFunction', req.body.length, input.Code?.ZipFile);
+          return { status: 201, body: await lambda.createFunction(input) };
         },
       },
       {
@@ -88,7 +91,9 @@ export function lambdaRest(cloud: Cloud): RestService {
         operation: 'UpdateFunctionCode',
         handler: async (req, ctx) => {
           authorize(ctx, 'UpdateFunctionCode', lambda.arnOf(fnParam(req)));
-          return { body: await lambda.updateFunctionCode(fnParam(req), jsonBody(req)) };
+          const input = jsonBody(req);
+          checkUploadSize('UpdateFunctionCode', req.body.length, input.ZipFile);
+          return { body: await lambda.updateFunctionCode(fnParam(req), input) };
         },
       },
       {
@@ -100,7 +105,7 @@ export function lambdaRest(cloud: Cloud): RestService {
           const clientContext = header(req, 'x-amz-client-context');
           const out = await lambda.invoke(fnParam(req), req.body, {
             invocationType: (header(req, 'x-amz-invocation-type') ?? 'RequestResponse') as InvocationType,
-            logType: header(req, 'x-amz-log-type') === 'Tail' ? 'Tail' : 'None',
+            logType: logTypeOf(header(req, 'x-amz-log-type')),
             qualifier: qualifier(req),
             clientContext: clientContext ? Buffer.from(clientContext, 'base64').toString('utf8') : undefined,
             requestId: ctx.requestId,
@@ -218,4 +223,10 @@ function optionalString(value: unknown): string | undefined {
 
 function stringMap(value: object): Record<string, string> {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
+}
+
+/** X-Amz-Log-Type: Tail, None, or absent (None). */
+function logTypeOf(value: string | undefined): 'Tail' | 'None' {
+  if (value === undefined || value === 'None' || value === 'Tail') return value ?? 'None';
+  throw lambdaErrors.validation(value, 'logType', 'Member must satisfy enum value set: [Tail, None]');
 }

@@ -1,3 +1,4 @@
+import { dict } from '../core/dict.ts';
 import { lambdaErrors } from './errors.ts';
 
 /**
@@ -142,7 +143,7 @@ export function checkEnvironment(environment: unknown): Record<string, string> |
   if (typeof variables !== 'object' || variables === null || Array.isArray(variables)) {
     throw lambdaErrors.invalidParameter('Environment.Variables must be a map of strings.');
   }
-  const out: Record<string, string> = {};
+  const out = dict<string>();
   for (const [key, value] of Object.entries(variables)) {
     if (!ENVIRONMENT_KEY.test(key)) {
       throw lambdaErrors.validation(

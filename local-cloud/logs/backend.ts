@@ -1,3 +1,4 @@
+import { dict } from '../core/dict.ts';
 import { createHash } from 'node:crypto';
 import type { Cloud } from '../cloud.ts';
 import { logsErrors } from './errors.ts';
@@ -129,7 +130,7 @@ export class LogsBackend {
   }
 
   tagGroup(group: LogGroup, tags: Record<string, string>): void {
-    Object.assign(group.tags, tags);
+    group.tags = dict({ ...group.tags, ...tags });
     this.touch(groupDoc(group), false);
   }
 

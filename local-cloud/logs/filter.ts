@@ -1,3 +1,4 @@
+import { own } from '../core/dict.ts';
 import { logsErrors } from './errors.ts';
 
 /**
@@ -75,7 +76,7 @@ function lookup(doc: unknown, path: string[]): unknown {
   let current = doc;
   for (const key of path) {
     if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<string, unknown>)[key];
+    current = own(current as Record<string, unknown>, key);
   }
   return current;
 }

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { AwsError, commonErrors } from './errors.ts';
 import type { CallContext } from '../core/context.ts';
+import { jsonDepthExceeds } from './json-depth.ts';
 
 /**
  * awsJson 1.0/1.1 (SQS as SDK v3 speaks it, CloudWatch Logs): POST / with
@@ -23,10 +24,17 @@ export interface JsonService {
   operations: Record<string, JsonOperation>;
 }
 
+/** Deeper than any request shape of the JSON services needs; deeper input is refused unread. */
+export const MAX_JSON_DEPTH = 64;
+
 export function parseJsonBody(body: Buffer): Record<string, unknown> {
   if (body.length === 0) return {};
+  const text = body.toString('utf8');
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
+    throw commonErrors.serialization(`The request body nests deeper than ${MAX_JSON_DEPTH} levels.`);
+  }
   try {
-    const parsed = JSON.parse(body.toString('utf8'));
+    const parsed = JSON.parse(text);
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new Error('not an object');
     }

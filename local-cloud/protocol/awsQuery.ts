@@ -1,3 +1,4 @@
+import { dict, own, type Dict } from '../core/dict.ts';
 import { XMLBuilder } from 'fast-xml-parser';
 import { AwsError, commonErrors } from './errors.ts';
 import type { CallContext } from '../core/context.ts';
@@ -8,33 +9,39 @@ import type { CallContext } from '../core/context.ts';
  * this module gives services small readers for those shapes.
  */
 export class QueryParams {
-  constructor(readonly raw: Record<string, string>) {}
+  /** Parameters by name, prototype-free: a client may name a parameter "__proto__". */
+  readonly raw: Dict<string>;
 
+  constructor(raw: Readonly<Record<string, string>>) {
+    this.raw = dict(raw);
+  }
+
+  /** A repeated parameter keeps its first value. */
   static parse(body: string): QueryParams {
-    const raw: Record<string, string> = {};
-    for (const [key, value] of new URLSearchParams(body)) raw[key] = value;
+    const raw = dict<string>();
+    for (const [key, value] of new URLSearchParams(body)) if (!Object.hasOwn(raw, key)) raw[key] = value;
     return new QueryParams(raw);
   }
 
   get action(): string | undefined {
-    return this.raw.Action;
+    return this.get('Action');
   }
 
   get(name: string): string | undefined {
-    return this.raw[name];
+    return own(this.raw, name);
   }
 
   required(name: string): string {
-    const value = this.raw[name];
+    const value = this.get(name);
     if (value === undefined || value === '') throw commonErrors.missingParameter(name);
     return value;
   }
 
   int(name: string): number | undefined {
-    const value = this.raw[name];
+    const value = this.get(name);
     if (value === undefined) return undefined;
     const n = Number(value);
-    if (!Number.isInteger(n)) {
+    if (value.trim() === '' || !Number.isSafeInteger(n)) {
       throw new AwsError('InvalidParameterValue', `Value ${value} for parameter ${name} is invalid.`);
     }
     return n;
@@ -45,7 +52,7 @@ export class QueryParams {
    * Returns the values in index order.
    */
   list(prefix: string): string[] {
-    return this.indexed(prefix).map((i) => this.raw[`${prefix}.${i}`] ?? this.raw[`${prefix}.member.${i}`]);
+    return this.elements(prefix).map((fields) => own(fields, '') ?? '');
   }
 
   /**
@@ -53,25 +60,15 @@ export class QueryParams {
    * Each entry is a QueryParams scoped to that element.
    */
   structs(prefix: string): QueryParams[] {
-    const out: QueryParams[] = [];
-    for (const i of this.indexed(prefix)) {
-      const sub: Record<string, string> = {};
-      for (const base of [`${prefix}.${i}.`, `${prefix}.member.${i}.`]) {
-        for (const [key, value] of Object.entries(this.raw)) {
-          if (key.startsWith(base)) sub[key.slice(base.length)] = value;
-        }
-      }
-      out.push(new QueryParams(sub));
-    }
-    return out;
+    return this.elements(prefix).map((fields) => new QueryParams(fields));
   }
 
   /**
    * A map: `Prefix.N.Name/Value` (SQS attributes), `Prefix.entry.N.key/value` (SNS attributes),
    * `Prefix.member.N.Key/Value` (tags). Key and value field names are given by the caller.
    */
-  map(prefix: string, keyField: string, valueField: string): Record<string, string> {
-    const out: Record<string, string> = {};
+  map(prefix: string, keyField: string, valueField: string): Dict<string> {
+    const out = dict<string>();
     const entries = [...this.structs(prefix), ...this.structs(`${prefix}.entry`)];
     for (const entry of entries) {
       const key = entry.get(keyField);
@@ -84,10 +81,10 @@ export class QueryParams {
    * Message attributes as SQS and SNS take them: `Prefix.N.Name` with `Prefix.N.Value.DataType`,
    * `.StringValue` and `.BinaryValue` (base64). Undefined when there are none.
    */
-  messageAttributes(prefix: string): Record<string, QueryMessageAttribute> | undefined {
+  messageAttributes(prefix: string): Dict<QueryMessageAttribute> | undefined {
     const entries = this.structs(prefix);
     if (entries.length === 0) return undefined;
-    const out: Record<string, QueryMessageAttribute> = {};
+    const out = dict<QueryMessageAttribute>();
     for (const entry of entries) {
       const binary = entry.get('Value.BinaryValue');
       out[entry.get('Name') ?? ''] = {
@@ -99,14 +96,23 @@ export class QueryParams {
     return out;
   }
 
-  private indexed(prefix: string): number[] {
-    const indexes = new Set<number>();
-    const re = new RegExp(`^${escapeRegExp(prefix)}\\.(?:member\\.)?(\\d+)(?:\\.|$)`);
-    for (const key of Object.keys(this.raw)) {
+  /**
+   * The elements of a flattened list in index order, each as its fields ("" for the element's own
+   * value). One pass over the parameters, so thousands of them stay cheap.
+   */
+  private elements(prefix: string): Dict<string>[] {
+    const byIndex = new Map<number, Dict<string>>();
+    const re = new RegExp(`^${escapeRegExp(prefix)}\\.(?:member\\.)?(\\d+)(?:\\.(.*))?$`, 's');
+    for (const [key, value] of Object.entries(this.raw)) {
       const match = re.exec(key);
-      if (match) indexes.add(Number(match[1]));
+      if (!match) continue;
+      const index = Number(match[1]);
+      let fields = byIndex.get(index);
+      if (!fields) byIndex.set(index, (fields = dict()));
+      const field = match[2] ?? '';
+      if (!Object.hasOwn(fields, field)) fields[field] = value;
     }
-    return [...indexes].sort((a, b) => a - b);
+    return [...byIndex.entries()].sort(([a], [b]) => a - b).map(([, fields]) => fields);
   }
 }
 

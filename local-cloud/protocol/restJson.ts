@@ -1,5 +1,7 @@
+import { dict, type Dict } from '../core/dict.ts';
+import { jsonDepthExceeds } from './json-depth.ts';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import type { AwsError } from './errors.ts';
+import { AwsError } from './errors.ts';
 import type { CallContext } from '../core/context.ts';
 
 /**
@@ -9,7 +11,8 @@ import type { CallContext } from '../core/context.ts';
 export interface RestRequest {
   method: string;
   path: string;
-  params: Record<string, string>;
+  /** Path parameters, percent-decoded; prototype-free (a name may be "__proto__"). */
+  params: Dict<string>;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   body: Buffer;
@@ -36,6 +39,22 @@ export interface RestService {
   routes: RestRoute[];
   /** How this service's error bodies look (Lambda: {Type, Message}; API Gateway: {message}). */
   errorBody?: (err: AwsError) => Record<string, unknown>;
+  /** The error for a path parameter whose percent-encoding is malformed (e.g. "%E0%A4%A"). */
+  malformedPath?: (value: string) => AwsError;
+}
+
+/**
+ * How deeply a REST-JSON body may nest. Far beyond any control-plane shape, and generous for
+ * Lambda invocation payloads, yet well short of what would overflow the stack of the code that
+ * walks a parsed body.
+ */
+export const MAX_REST_JSON_DEPTH = 1000;
+
+/** Refuses a body nested deeper than MAX_REST_JSON_DEPTH, before any service parses it. */
+export function checkBodyDepth(body: Buffer): void {
+  if (body.length > 0 && jsonDepthExceeds(body.toString('utf8'), MAX_REST_JSON_DEPTH)) {
+    throw new AwsError('SerializationException', `The request body nests deeper than ${MAX_REST_JSON_DEPTH} levels.`);
+  }
 }
 
 interface CompiledRoute {
@@ -62,23 +81,41 @@ function compile(service: RestService): CompiledRoute[] {
   return routes;
 }
 
-/** Finds the route for a request; `pathMatched` tells a wrong method from an unknown path. */
+/**
+ * Finds the route for a request; `pathMatched` tells a wrong method from an unknown path.
+ * A path parameter that is not valid percent-encoding gives `malformed`, the service's 400.
+ */
 export function matchRoute(
   service: RestService,
   method: string,
   path: string,
-): { route: RestRoute; params: Record<string, string> } | { route: undefined; pathMatched: boolean } {
+):
+  | { route: RestRoute; params: Dict<string>; malformed?: AwsError }
+  | { route: undefined; pathMatched: boolean } {
   let pathMatched = false;
   for (const { route, regex, names } of compile(service)) {
     const match = regex.exec(path);
     if (!match) continue;
     pathMatched = true;
     if (route.method !== method) continue;
-    const params: Record<string, string> = {};
-    names.forEach((name, i) => (params[name] = decodeURIComponent(match[i + 1])));
-    return { route, params };
+    const params = dict<string>();
+    let malformed: AwsError | undefined;
+    names.forEach((name, i) => {
+      const raw = match[i + 1];
+      try {
+        params[name] = decodeURIComponent(raw);
+      } catch {
+        params[name] = raw;
+        malformed ??= service.malformedPath?.(raw) ?? malformedPathError(raw);
+      }
+    });
+    return { route, params, malformed };
   }
   return { route: undefined, pathMatched };
+}
+
+function malformedPathError(value: string): AwsError {
+  return new AwsError('BadRequestException', `The request path contains malformed percent-encoding: ${value}`);
 }
 
 export function writeRest(res: ServerResponse, requestId: string, out: RestResponse): void {

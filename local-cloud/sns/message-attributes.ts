@@ -1,3 +1,4 @@
+import { dict } from '../core/dict.ts';
 import { snsErrors } from './errors.ts';
 
 /** A message attribute as Publish takes it, and as SNS keeps it for delivery. */
@@ -21,7 +22,7 @@ export function validateMessageAttributes(
   input: Record<string, MessageAttributeInput> | undefined,
   member = 'messageAttributes',
 ): Record<string, MessageAttribute> {
-  const out: Record<string, MessageAttribute> = {};
+  const out = dict<MessageAttribute>();
   for (const [name, value] of Object.entries(input ?? {})) {
     validateName(name);
     const dataType = value.DataType;
@@ -68,7 +69,7 @@ export function attributesSize(attributes: Record<string, MessageAttribute>): nu
 
 /** The attributes as the JSON envelope and the Lambda event show them: {Name: {Type, Value}}, binary as base64. */
 export function envelopeAttributes(attributes: Record<string, MessageAttribute>): Record<string, { Type: string; Value: string }> {
-  const out: Record<string, { Type: string; Value: string }> = {};
+  const out = dict<{ Type: string; Value: string }>();
   for (const [name, value] of Object.entries(attributes)) {
     out[name] = { Type: value.DataType, Value: value.BinaryValue ? value.BinaryValue.toString('base64') : (value.StringValue ?? '') };
   }

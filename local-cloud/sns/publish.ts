@@ -1,3 +1,4 @@
+import { dict } from '../core/dict.ts';
 import { snsErrors } from './errors.ts';
 import { attributesSize, validateMessageAttributes, type MessageAttribute, type MessageAttributeInput } from './message-attributes.ts';
 
@@ -67,7 +68,7 @@ function perProtocolMessages(message: string): { message: string; perProtocol: R
   if (typeof entries.default !== 'string') {
     throw snsErrors.invalidParameter('Message Structure - No default entry in JSON message body');
   }
-  const perProtocol: Record<string, string> = {};
+  const perProtocol = dict<string>();
   for (const [protocol, text] of Object.entries(entries)) {
     if (protocol !== 'default' && typeof text === 'string') perProtocol[protocol] = text;
   }

@@ -1,3 +1,4 @@
+import { dict, own } from '../core/dict.ts';
 import { splitArn } from './arns.ts';
 import { snsErrors } from './errors.ts';
 import { compileFilterPolicy, FilterPolicyError, type Scope } from './filter-policy/policy.ts';
@@ -18,7 +19,7 @@ export function validateSubscriptionAttributes(
   onSubscribe: boolean,
 ): Record<string, string> {
   const reason = (detail: string) => snsErrors.invalidParameter(onSubscribe ? `Attributes Reason: ${detail}` : detail);
-  const next = { ...current };
+  const next = dict(current);
   for (const [name, value] of Object.entries(changes)) {
     if (!SETTABLE.has(name)) throw reason('AttributeName');
     switch (name) {
@@ -54,7 +55,7 @@ export function validateSubscriptionAttributes(
     }
   }
   // The policy is checked against the scope it will run with (either may have changed).
-  if (next.FilterPolicy !== undefined && ('FilterPolicy' in changes || 'FilterPolicyScope' in changes)) {
+  if (next.FilterPolicy !== undefined && (Object.hasOwn(changes, 'FilterPolicy') || Object.hasOwn(changes, 'FilterPolicyScope'))) {
     try {
       compileFilterPolicy(next.FilterPolicy, filterScope(next));
     } catch (err) {
@@ -95,7 +96,7 @@ export function subscriptionAttributesView(sub: SubscriptionRecord): Record<stri
  */
 export function sameAttributes(existing: Record<string, string>, requested: Record<string, string>): boolean {
   const defaults: Record<string, string> = { RawMessageDelivery: 'false', FilterPolicyScope: 'MessageAttributes' };
-  return Object.entries(requested).every(([name, value]) => (existing[name] ?? defaults[name]) === value);
+  return Object.entries(requested).every(([name, value]) => (own(existing, name) ?? own(defaults, name)) === value);
 }
 
 function validateRedrivePolicy(value: string, reason: (detail: string) => Error): string {

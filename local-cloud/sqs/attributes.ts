@@ -1,3 +1,4 @@
+import { dict, own } from '../core/dict.ts';
 import { sqsErrors } from './errors.ts';
 
 /** Defaults of a new standard queue, as GetQueueAttributes reports them. */
@@ -75,7 +76,7 @@ export function settingsOf(attributes: Record<string, string>): QueueSettings {
 
 /** The stored attributes with defaults filled in (what GetQueueAttributes "All" shows, minus computed ones). */
 export function effectiveAttributes(attributes: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = { ...QUEUE_DEFAULTS, ...attributes };
+  const out = dict<string>({ ...QUEUE_DEFAULTS, ...attributes });
   if (attributes.KmsMasterKeyId) {
     out.SqsManagedSseEnabled = attributes.SqsManagedSseEnabled ?? 'false';
     out.KmsDataKeyReusePeriodSeconds = attributes.KmsDataKeyReusePeriodSeconds ?? '300';
@@ -92,7 +93,7 @@ export function validateQueueAttributes(
   input: Record<string, unknown> | undefined,
   queueExists: (arn: string) => boolean,
 ): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = dict<string>();
   for (const [name, raw] of Object.entries(input ?? {})) {
     const value = raw === undefined || raw === null ? '' : String(raw);
     if (name === 'FifoQueue') {
@@ -100,7 +101,7 @@ export function validateQueueAttributes(
       if (value.toLowerCase() !== 'false') throw sqsErrors.invalidAttributeValue(name);
       continue; // "false" describes a standard queue: nothing to store
     }
-    const range = INTEGER_RANGES[name];
+    const range = own(INTEGER_RANGES, name);
     if (range) {
       out[name] = validateInteger(name, value, range);
     } else if (name === 'SqsManagedSseEnabled') {
@@ -124,7 +125,7 @@ export function validateQueueAttributes(
 
 /** Applies validated changes to stored attributes (empty removable values delete the attribute). */
 export function applyAttributes(stored: Record<string, string>, changes: Record<string, string>): Record<string, string> {
-  const next = { ...stored };
+  const next = dict(stored);
   for (const [name, value] of Object.entries(changes)) {
     if (REMOVABLE.has(name) && value === '') delete next[name];
     else next[name] = value;

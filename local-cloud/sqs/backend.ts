@@ -1,3 +1,4 @@
+import { dict } from '../core/dict.ts';
 import { randomUUID } from 'node:crypto';
 import type { Cloud } from '../cloud.ts';
 import type { CallContext } from '../core/context.ts';
@@ -74,7 +75,7 @@ export class SqsBackend implements QueueHost {
           this.storage.journal(record.name),
         ),
       );
-      for (const saved of messages) queue.restore(saved.message, saved.seq, saved.delayedUntil);
+      for (const saved of messages) queue.restore(saved.message, saved.seq, saved.visibility);
     }
   }
 
@@ -229,7 +230,7 @@ export class SqsBackend implements QueueHost {
       LastModifiedTimestamp: String(Math.floor(queue.lastModifiedAt / 1000)),
       QueueArn: queue.arn,
     };
-    const out: Record<string, string> = {};
+    const out = dict<string>();
     for (const name of Object.keys(values).sort()) {
       if ((all || wanted.has(name)) && !isFifoOnly(name)) out[name] = values[name];
     }
@@ -279,7 +280,7 @@ export class SqsBackend implements QueueHost {
     const queue = this.queueFromUrl(url);
     ctx.cloud.authorize(ctx, 'sqs:UntagQueue', queue.arn);
     if (!keys || keys.length === 0) throw sqsErrors.missingParameter('TagKeys');
-    const next = { ...queue.tags };
+    const next = dict(queue.tags);
     for (const key of keys) delete next[key];
     queue.tags = next;
     this.storage.saveQueue(queue);

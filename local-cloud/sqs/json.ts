@@ -1,3 +1,4 @@
+import { dict } from '../core/dict.ts';
 import type { Cloud } from '../cloud.ts';
 import type { JsonService } from '../protocol/awsJson.ts';
 import { commonErrors } from '../protocol/errors.ts';
@@ -89,7 +90,7 @@ function sendInput(input: Record<string, any>): SendMessageInput {
 
 function attributesFromJson(value: unknown): Record<string, MessageAttributeInput> | undefined {
   if (value === undefined || value === null) return undefined;
-  const out: Record<string, MessageAttributeInput> = {};
+  const out = dict<MessageAttributeInput>();
   for (const [name, raw] of Object.entries(object(value, 'MessageAttributes') ?? {})) {
     const attribute = (raw ?? {}) as Record<string, unknown>;
     out[name] = {
@@ -107,7 +108,7 @@ function messageToJson(message: ReceivedMessage): Record<string, unknown> {
 }
 
 function attributesToJson(attributes: Record<string, MessageAttributeValue>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out = dict<unknown>();
   for (const [name, value] of Object.entries(attributes)) {
     out[name] = value.BinaryValue
       ? { DataType: value.DataType, BinaryValue: value.BinaryValue.toString('base64') }

@@ -1,3 +1,4 @@
+import { dict } from '../core/dict.ts';
 import { sqsErrors } from './errors.ts';
 import { findInvalidCharacter } from './message-body.ts';
 
@@ -25,7 +26,7 @@ const NUMBER_PATTERN = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 export function validateMessageAttributes(
   input: Record<string, MessageAttributeInput> | undefined,
 ): Record<string, MessageAttributeValue> {
-  const out: Record<string, MessageAttributeValue> = {};
+  const out = dict<MessageAttributeValue>();
   if (!input) return out;
   const names = Object.keys(input);
   if (names.length > MAX_ATTRIBUTES) {
@@ -44,7 +45,7 @@ export function validateMessageAttributes(
 export function validateSystemAttributes(
   input: Record<string, MessageAttributeInput> | undefined,
 ): Record<string, MessageAttributeValue> {
-  const out: Record<string, MessageAttributeValue> = {};
+  const out = dict<MessageAttributeValue>();
   if (!input) return out;
   for (const name of Object.keys(input)) {
     if (name !== 'AWSTraceHeader') {
@@ -137,7 +138,7 @@ export function selectMessageAttributes(
   if (names.length === 0) return undefined;
   const all = requested.includes('All') || requested.includes('.*');
   const prefixes = requested.filter((r) => r.endsWith('.*')).map((r) => r.slice(0, -1));
-  const out: Record<string, MessageAttributeValue> = {};
+  const out = dict<MessageAttributeValue>();
   let found = false;
   for (const name of names) {
     if (all || requested.includes(name) || prefixes.some((p) => name.startsWith(p))) {

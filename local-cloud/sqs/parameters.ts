@@ -1,3 +1,4 @@
+import { dict } from '../core/dict.ts';
 import { sqsErrors } from './errors.ts';
 
 /** Checks on request parameters shared by several operations. */
@@ -28,7 +29,7 @@ export function validateTags(
   current: Record<string, string>,
   added: Record<string, unknown> | undefined,
 ): Record<string, string> {
-  const next = { ...current };
+  const next = dict(current);
   for (const [key, raw] of Object.entries(added ?? {})) {
     const value = raw === undefined || raw === null ? '' : String(raw);
     if (key.length < 1 || key.length > 128) {

@@ -40,6 +40,16 @@ export interface SqsMessage {
 /** What a message looks like before a queue takes it. */
 export type NewMessage = Omit<SqsMessage, 'seq' | 'state' | 'visibleAt' | 'version' | 'receiveToken' | 'receivedAt'>;
 
+/** Where a message stood when it was last saved (see storage.ts). */
+export interface SavedVisibility {
+  /** Still delayed until then (epoch ms). */
+  delayedUntil?: number;
+  /** In flight until then (epoch ms). */
+  invisibleUntil?: number;
+  /** The latest receive: its receipt's token, and when it happened. */
+  lastReceive?: { token: string; at: number };
+}
+
 /** Where a queue's messages are persisted (see storage.ts). */
 export interface MessageJournal {
   added(message: SqsMessage): void;
@@ -173,11 +183,22 @@ export class Queue {
     return msg;
   }
 
-  /** Puts back a message read from disk: in-flight ones are visible again, delays continue. */
-  restore(message: NewMessage, seq: number, delayedUntil: number | undefined): void {
+  /**
+   * Puts back a message read from disk: delays continue, and an in-flight message stays hidden
+   * until its saved deadline, deletable with the receipt handle it was received with.
+   */
+  restore(message: NewMessage, seq: number, saved: SavedVisibility): void {
     const msg = this.adopt(message, seq);
-    if (delayedUntil !== undefined && delayedUntil > Date.now()) this.schedule(msg, 'delayed', delayedUntil);
-    else this.makeVisible(msg);
+    const now = Date.now();
+    msg.receiveToken = saved.lastReceive?.token;
+    msg.receivedAt = saved.lastReceive?.at ?? 0;
+    if (saved.delayedUntil !== undefined && saved.delayedUntil > now) {
+      this.schedule(msg, 'delayed', saved.delayedUntil);
+    } else if (saved.invisibleUntil !== undefined && saved.invisibleUntil > now) {
+      this.schedule(msg, 'inflight', saved.invisibleUntil);
+    } else {
+      this.makeVisible(msg);
+    }
     this.journal.restored(msg);
     this.armRetention(msg);
   }
@@ -243,6 +264,7 @@ export class Queue {
     } else {
       this.schedule(msg, 'inflight', Date.now() + seconds * 1000);
     }
+    this.journal.changed(msg); // the new deadline holds across a restart too
   }
 
   purge(now: number): void {
@@ -311,7 +333,8 @@ export class Queue {
       const visibilityTimeout = this.host.visibilityOverride(msg) ?? request.visibilityTimeout;
       if (visibilityTimeout > 0) this.schedule(msg, 'inflight', now + visibilityTimeout * 1000);
       else visibleAgain.push(msg);
-      // The receive count is saved (redrive stays exact across a restart); in-flight state is not.
+      // Saved with the next write (never a write of its own): the receive count, so redrive stays
+      // exact across a restart, and the in-flight deadline and receipt, so the message stays hidden.
       this.journal.changed(msg);
     }
     for (const msg of visibleAgain) this.makeVisible(msg);

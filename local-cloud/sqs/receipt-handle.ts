@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 
 /**
  * Receipt handles name one receive of one message. They are opaque to clients; inside they hold
- * the queue, the message id and a receive token. Tokens start with a per-process prefix, so the
- * handles of a previous run are stale (well formed, but no longer current) after a restart.
+ * the queue, the message id and a receive token. The latest token of each message is saved with
+ * it, so a handle stays good across a restart. Tokens start with a per-process prefix, so a new
+ * run never issues a token an earlier run issued.
  */
 const PROCESS_PREFIX = randomBytes(4).toString('hex');
 let counter = 0;

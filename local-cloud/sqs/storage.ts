@@ -1,15 +1,20 @@
+import { dict } from '../core/dict.ts';
 import type { StateStore } from '../state/store.ts';
 import type { MessageAttributeValue } from './message-attributes.ts';
 import { md5Hex, md5OfAttributes } from './md5.ts';
-import type { MessageJournal, NewMessage, Queue, SqsMessage } from './queue.ts';
+import type { MessageJournal, NewMessage, Queue, SavedVisibility, SqsMessage } from './queue.ts';
 
 /**
  * How SQS state lies on disk, through the cloud's StateStore:
  *   sqs/queues/NAME           the queue: attributes, tags, timestamps
  *   sqs/messages/NAME/SEG     its messages, SEGMENT_SIZE consecutive arrivals per document
  * Messages are split in segments so a change rewrites one small document, not the whole backlog:
- * sends touch the newest segment, receives and deletes mostly the oldest. In-flight state is not
- * saved (after a restart those messages are visible again); delays are.
+ * sends touch the newest segment, receives and deletes mostly the oldest. Delays are saved, and so
+ * is each receive: the in-flight deadline and the receipt's token ride along in the segment write
+ * the receive makes anyway (for its receive count), so after a restart, even after a SIGKILL, a
+ * message in flight stays hidden until its deadline and its receipt handle still deletes it.
+ * A receive the store had not written yet when the process died is lost with it: that message
+ * is visible at once after the restart, as it was before the receive.
  */
 // Small enough that rewriting a segment on every send, receive or delete stays cheap (an order
 // message is ~1 KB), large enough that a backlog of thousands is tens of files, not thousands.
@@ -44,11 +49,17 @@ interface MessageRecord {
   deadLetterSourceArn?: string;
   /** Set while the message is still delayed. */
   delayedUntil?: number;
+  /** Set while the message is in flight: the end of its visibility timeout (epoch ms). */
+  invisibleUntil?: number;
+  /** The latest receive: the token of the receipt handle that may delete the message… */
+  receiveToken?: string;
+  /** …and when it happened (the 12-hour visibility limit counts from it). */
+  receivedAt?: number;
 }
 
 export interface LoadedQueue {
   record: QueueRecord;
-  messages: Array<{ message: NewMessage; seq: number; delayedUntil: number | undefined }>;
+  messages: Array<{ message: NewMessage; seq: number; visibility: SavedVisibility }>;
 }
 
 export class SqsStorage {
@@ -63,7 +74,7 @@ export class SqsStorage {
       const messages: LoadedQueue['messages'] = [];
       for (const segment of this.store.list(messagesFolder(record.name))) {
         for (const saved of this.store.load<MessageRecord[]>(segment) ?? []) {
-          messages.push({ message: fromRecord(saved), seq: saved.seq, delayedUntil: saved.delayedUntil });
+          messages.push({ message: fromRecord(saved), seq: saved.seq, visibility: visibilityOf(saved) });
         }
       }
       messages.sort((a, b) => a.seq - b.seq);
@@ -187,7 +198,22 @@ function toRecord(message: SqsMessage): MessageRecord {
   if (message.firstReceiveAt !== undefined) record.firstReceiveAt = message.firstReceiveAt;
   if (message.deadLetterSourceArn !== undefined) record.deadLetterSourceArn = message.deadLetterSourceArn;
   if (message.state === 'delayed') record.delayedUntil = message.visibleAt;
+  if (message.state === 'inflight') record.invisibleUntil = message.visibleAt;
+  if (message.receiveToken !== undefined) {
+    record.receiveToken = message.receiveToken;
+    record.receivedAt = message.receivedAt;
+  }
   return record;
+}
+
+function visibilityOf(record: MessageRecord): SavedVisibility {
+  const saved: SavedVisibility = {};
+  if (record.delayedUntil !== undefined) saved.delayedUntil = record.delayedUntil;
+  if (record.invisibleUntil !== undefined) saved.invisibleUntil = record.invisibleUntil;
+  if (record.receiveToken !== undefined) {
+    saved.lastReceive = { token: record.receiveToken, at: record.receivedAt ?? record.firstReceiveAt ?? 0 };
+  }
+  return saved;
 }
 
 function fromRecord(record: MessageRecord): NewMessage {
@@ -208,7 +234,7 @@ function fromRecord(record: MessageRecord): NewMessage {
 }
 
 function attributesToRecord(attributes: Record<string, MessageAttributeValue>): Record<string, AttributeRecord> {
-  const out: Record<string, AttributeRecord> = {};
+  const out = dict<AttributeRecord>();
   for (const [name, value] of Object.entries(attributes)) {
     out[name] = value.BinaryValue
       ? { DataType: value.DataType, BinaryValue: value.BinaryValue.toString('base64') }
@@ -218,7 +244,7 @@ function attributesToRecord(attributes: Record<string, MessageAttributeValue>): 
 }
 
 function attributesFromRecord(record: Record<string, AttributeRecord> | undefined): Record<string, MessageAttributeValue> {
-  const out: Record<string, MessageAttributeValue> = {};
+  const out = dict<MessageAttributeValue>();
   for (const [name, value] of Object.entries(record ?? {})) {
     out[name] =
       value.BinaryValue !== undefined

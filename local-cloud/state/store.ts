@@ -1,6 +1,9 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, openSync, closeSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { removeLeftoverTempFiles } from './debris.ts';
+
+export { DataDirInUseError, lockDataDir } from './lock.ts';
 
 /**
  * Persists each service's state as JSON documents under the data folder.
@@ -20,9 +23,17 @@ export class StateStore {
   /** Folders known to exist, so each write does not ask again. */
   private readonly folders = new Set<string>();
 
-  /** `dir` null keeps everything in memory (used by a few unit tests). */
+  /** Temp files of writes a killed process left half done, removed at start-up. */
+  readonly leftoverTempFilesRemoved: number = 0;
+
+  /**
+   * `dir` null keeps everything in memory (used by a few unit tests). The caller holds the
+   * data-folder lock (lockDataDir), so every temp file found here is debris of an earlier run.
+   */
   constructor(readonly dir: string | null) {
-    if (dir) mkdirSync(join(dir, 'state'), { recursive: true });
+    if (!dir) return;
+    mkdirSync(join(dir, 'state'), { recursive: true });
+    this.leftoverTempFilesRemoved = removeLeftoverTempFiles(join(dir, 'state'));
   }
 
   /** Reads a saved document, or undefined when there is none. */
@@ -129,52 +140,5 @@ export class StateStore {
 
   private file(name: string): string {
     return join(this.dir!, 'state', `${name}.json`);
-  }
-}
-
-/**
- * Claims the data folder for this process. Two local clouds on one folder would overwrite each
- * other's state (and dynalite's LevelDB crashes outright), so the second one refuses to start.
- */
-export function lockDataDir(dir: string): () => void {
-  mkdirSync(dir, { recursive: true });
-  const lockFile = join(dir, 'local-cloud.pid');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lockFile, 'wx');
-      writeFileSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(lockFile, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number(readFileSync(lockFile, 'utf8').trim());
-      if (owner && owner !== process.pid && isAlive(owner)) {
-        throw new DataDirInUseError(dir, owner);
-      }
-      rmSync(lockFile, { force: true }); // stale: its process is gone
-    }
-  }
-  throw new Error(`Could not lock ${dir}`);
-}
-
-export class DataDirInUseError extends Error {
-  constructor(
-    readonly dir: string,
-    readonly pid: number,
-  ) {
-    super(
-      `Another local cloud (pid ${pid}) is already using ${dir}. ` +
-        `Use that one, stop it (kill ${pid}), or give this one its own folder with LOCAL_CLOUD_DATA.`,
-    );
-    this.name = 'DataDirInUseError';
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

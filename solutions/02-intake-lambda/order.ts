@@ -30,6 +30,14 @@ const id = z
   .max(LIMITS.maxIdLength, `must be at most ${LIMITS.maxIdLength} characters`)
   .regex(/^[A-Za-z0-9._:-]*$/, 'may hold only letters, digits and . _ : -');
 
+/**
+ * A note is text, in the characters an SQS message may hold: tab, line breaks, and everything from
+ * U+0020 up except U+FFFE, U+FFFF and unpaired surrogates. JSON escapes the other control
+ * characters, but not U+FFFE or U+FFFF: SQS would refuse the message, and a good-looking order
+ * would get a 500 instead of the 400 it deserves.
+ */
+const QUEUEABLE_TEXT = /^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
+
 // Exercise: the quantity rule. Without it, 0, -3 or 2.5 would pass as quantities (and -3 would
 // credit the customer).
 const quantity: z.ZodType<number> = z
@@ -48,7 +56,11 @@ export const orderSchema = z.strictObject(
       .min(1, 'must hold at least one item')
       .max(LIMITS.maxItems, `must hold at most ${LIMITS.maxItems} items`)
       .refine((items) => new Set(items.map((i) => i.sku)).size === items.length, 'must name each sku once (add up the quantities)'),
-    note: z.string('must be a string').max(LIMITS.maxNoteLength, `must be at most ${LIMITS.maxNoteLength} characters`).optional(),
+    note: z
+      .string('must be a string')
+      .max(LIMITS.maxNoteLength, `must be at most ${LIMITS.maxNoteLength} characters`)
+      .regex(QUEUEABLE_TEXT, 'may hold only text: no control characters but tab and line breaks, no U+FFFE, U+FFFF or unpaired surrogates')
+      .optional(),
   },
   { error: required('must be a JSON object') },
 );

@@ -3,8 +3,9 @@
  * each status update published to the order-updates topic; it stores the update as one item of
  * the order-events table (step 6).
  *
- *   a status update            → one item, written only if that message is not stored yet
- *   the same message once more → nothing written; success (SNS and Lambda deliver at least once)
+ *   a status update                → one item, written only if this order has no item for that status yet
+ *   the same update once more      → nothing written; success (delivery is at least once: SNS and
+ *                                    Lambda may deliver a message twice, the monitor may publish twice)
  *   anything else              → an error: Lambda retries twice, then sends the event to the
  *                                function's on-failure destination, where a person sees it
  *
@@ -14,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SNSEvent, SNSMessage } from 'aws-lambda';
-import { eventKeyOf, timeBucketOf, type OrderEvent, type StageTimes } from '../../lib/order-events.ts';
+import { eventKeyOf, orderTimeOf, timeBucketOf, type OrderEvent, type StageTimes } from '../../lib/order-events.ts';
 import { UPDATE_ATTRIBUTES } from '../../lib/pipeline.ts';
 import { todo } from '../../lib/todo.ts';
 
@@ -41,12 +42,15 @@ export async function handler(event: SNSEvent): Promise<void> {
 async function recordUpdate(tableName: string, message: SNSMessage): Promise<void> {
   const update = readUpdate(message);
   const recordedAt = Date.now();
-  // The time SNS accepted the message: the same for every delivery of it, so the key is too.
+  // The key: when intake accepted the order, then the status. Both come from the order itself, so
+  // every publication of this update has the same key, whatever its MessageId and SNS time.
+  const orderTime = orderTimeOf(update.times);
+  // When SNS accepted this message (a republished update has a later one).
   const eventTime = new Date(message.Timestamp).toISOString();
   const item: OrderEvent = {
     orderId: update.orderId,
-    eventKey: eventKeyOf(eventTime, message.MessageId),
-    timeBucket: timeBucketOf(eventTime, update.orderId),
+    eventKey: eventKeyOf(orderTime, update.status),
+    timeBucket: timeBucketOf(orderTime, update.orderId),
     eventId: randomUUID(),
     messageId: message.MessageId,
     status: update.status,
@@ -61,16 +65,17 @@ async function recordUpdate(tableName: string, message: SNSMessage): Promise<voi
       new PutCommand({
         TableName: tableName,
         Item: item,
-        // Exercise: write only if no item has this key yet. A redelivered message has the same key
-        // (its time and MessageId), so the second write fails its condition instead of storing it twice.
+        // Exercise: write only if no item has this key yet. A redelivered or republished update has
+        // the same key (its order's time and its status), so the second write fails its condition
+        // instead of storing it twice.
         ConditionExpression: 'attribute_not_exists(eventKey)',
       }),
     );
   } catch (err) {
     const { name, message: detail } = err as Error;
     if (name === 'ConditionalCheckFailedException') {
-      // Already stored by an earlier delivery of this very message: done, and not an error.
-      log('info', 'already recorded (a redelivery)', { orderId: item.orderId, messageId: item.messageId });
+      // Already stored by an earlier delivery of this update: done, and not an error.
+      log('info', 'already recorded (a redelivery)', { orderId: item.orderId, status: item.status, messageId: item.messageId });
       return;
     }
     log('error', 'could not record the update', { orderId: item.orderId, messageId: item.messageId, error: name, detail });
@@ -107,10 +112,12 @@ function readUpdate(message: SNSMessage): Update {
   if (typeof orderId !== 'string' || orderId.length === 0 || orderId.length > 128) bad('orderId is missing or not a string of 1–128 characters');
   const attribute = message.MessageAttributes?.[UPDATE_ATTRIBUTES.orderId]?.Value;
   if (attribute !== undefined && attribute !== orderId) bad(`its orderId attribute (${attribute}) and body (${String(orderId)}) differ`);
-  if (typeof body.status !== 'string' || body.status.length === 0) bad('status is missing');
+  // The status is part of the item's key, and a key has a size limit (1 KB for a sort key).
+  if (typeof body.status !== 'string' || body.status.length === 0 || body.status.length > 100) bad('status is missing or not a string of 1–100 characters');
   const times = (body.times ?? {}) as Record<string, unknown>;
   const missing = STAGES_BEFORE_RECORDING.filter((stage) => typeof times[stage] !== 'number' || !Number.isFinite(times[stage]));
   if (missing.length > 0) bad(`times.${missing.join(', times.')} missing (epoch milliseconds expected)`);
+  if (Number.isNaN(new Date(times.acceptedAt as number).getTime())) bad(`times.acceptedAt (${String(times.acceptedAt)}) is not a time`);
   return {
     orderId: orderId as string,
     status: body.status as string,

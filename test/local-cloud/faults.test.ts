@@ -18,7 +18,7 @@ beforeAll(async () => {
 afterAll(() => cloud.close());
 
 const setFaults = async (body: unknown) => {
-  const res = await fetch(`${cloud.url}/_localcloud/faults`, { method: 'POST', body: JSON.stringify(body) });
+  const res = await cloud.control('faults', { method: 'POST', body: JSON.stringify(body) });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 };
 

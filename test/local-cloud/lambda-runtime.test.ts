@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { startTestCloud, type TestCloud } from '../support/cloud.ts';
+import { signedFetch } from '../support/signed-fetch.ts';
 import type { CloudEvent } from '../../local-cloud/cloud.ts';
 import { createLambdaRole, deployFunction, fixture, payloadOf, processExists } from '../fixtures/lambda/helpers.ts';
 
@@ -235,7 +236,7 @@ describe('errors', () => {
   });
 
   it('bad input and oversized output', async () => {
-    const raw = await fetch(`${cloud.url}/2015-03-31/functions/kit/invocations`, { method: 'POST', body: '{not json' });
+    const raw = await signedFetch(`${cloud.url}/2015-03-31/functions/kit/invocations`, { service: 'lambda', method: 'POST', body: '{not json' });
     expect(raw.status).toBe(400);
     expect(raw.headers.get('x-amzn-errortype')).toBe('InvalidRequestContentException');
     expect(((await raw.json()) as { Message: string }).Message).toMatch(/^Could not parse request body into json: Could not parse payload into json: /);

@@ -23,6 +23,7 @@ import {
   waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
 import { startTestCloud, type TestCloud } from '../support/cloud.ts';
+import { signedFetch } from '../support/signed-fetch.ts';
 import { createLambdaRole, deployFunction, fixture, payloadOf, zipOf } from '../fixtures/lambda/helpers.ts';
 
 /** Lambda's control plane over the wire: SDK v3 and the aws CLI, shapes and errors as AWS gives them. */
@@ -197,7 +198,7 @@ describe('CreateFunction', () => {
   });
 
   it('a fault switch makes the next role check fail like a freshly created role on AWS', async () => {
-    const switched = await fetch(`${cloud.url}/_localcloud/faults`, { method: 'POST', body: JSON.stringify({ roleNotAssumableFor: 1 }) });
+    const switched = await cloud.control('faults', { method: 'POST', body: JSON.stringify({ roleNotAssumableFor: 1 }) });
     expect(switched.status).toBe(200);
     expect(await switched.json()).toMatchObject({ roleNotAssumableFor: 1 });
     const input = { FunctionName: 'eventually', Runtime: 'nodejs22.x' as const, Role: role, Handler: 'index.echo', Code: { ZipFile: zipOf(echoFiles()) } };
@@ -230,7 +231,7 @@ describe('reading functions', () => {
     const invoke = await failure(lambda.send(new InvokeCommand({ FunctionName: 'nope' })));
     expect(invoke.message).toBe(`Function not found: ${fnArn('nope')}:$LATEST`);
 
-    const raw = await fetch(`${cloud.url}/2015-03-31/functions/nope`);
+    const raw = await signedFetch(`${cloud.url}/2015-03-31/functions/nope`, { service: 'lambda', method: 'GET' });
     expect(raw.status).toBe(404);
     expect(raw.headers.get('x-amzn-errortype')).toBe('ResourceNotFoundException');
     expect(await raw.json()).toEqual({ Type: 'User', Message: `Function not found: ${fnArn('nope')}` });

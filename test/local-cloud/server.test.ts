@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCloud, type TestCloud } from '../support/cloud.ts';
+import { signedFetch } from '../support/signed-fetch.ts';
 
 /** Malformed and unknown requests get AWS-style errors, and the server keeps serving. */
 let cloud: TestCloud;
@@ -11,14 +12,17 @@ afterAll(() => cloud.close());
 const scope = (service: string) =>
   `AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=00`;
 
+/** POSTs signed for the service the scope names (the scope's fake signature is replaced by a real one). */
 async function post(headers: Record<string, string>, body: string) {
-  const res = await fetch(cloud.url + '/', { method: 'POST', headers, body });
+  const { authorization, ...rest } = headers;
+  const service = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(authorization ?? '')?.[1] ?? 'sts';
+  const res = await signedFetch(cloud.url + '/', { service, method: 'POST', headers: rest, body });
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
 
 describe('local cloud server', () => {
   it('answers its health probe', async () => {
-    const res = await fetch(`${cloud.url}/_localcloud/health`);
+    const res = await cloud.control('health');
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'ready', region: 'us-east-1' });
   });
@@ -62,10 +66,10 @@ describe('local cloud server', () => {
   });
 
   it('answers an unknown REST path with 404 and keeps serving', async () => {
-    const res = await fetch(`${cloud.url}/no/such/path`, { method: 'DELETE' });
+    const res = await signedFetch(`${cloud.url}/no/such/path`, { service: 'lambda', method: 'DELETE' });
     expect(res.status).toBe(404);
     expect(res.headers.get('x-amzn-errortype')).toBe('UnknownOperationException');
-    const again = await fetch(`${cloud.url}/_localcloud/health`);
+    const again = await cloud.control('health');
     expect(again.status).toBe(200);
   });
 
@@ -80,7 +84,7 @@ describe('local cloud server', () => {
         resolve();
       });
     });
-    const res = await fetch(`${cloud.url}/_localcloud/health`);
+    const res = await cloud.control('health');
     expect(res.status).toBe(200);
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  ChangeMessageVisibilityCommand,
   CreateQueueCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
@@ -39,7 +40,7 @@ async function attributes(sqs: SQSClient, QueueUrl: string) {
 }
 
 describe('restart', () => {
-  it('keeps queues and messages across a SIGKILL; in-flight messages are visible again', async () => {
+  it('keeps queues and messages across a SIGKILL; in-flight messages stay hidden until their deadline', async () => {
     const first = await start();
     await first.sqs.send(new CreateQueueCommand({ QueueName: 'restart-dlq' }));
     const url = (
@@ -73,9 +74,11 @@ describe('restart', () => {
     );
     sentIds.push(...batch.Successful!.map((s) => s.MessageId!));
     await first.sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'delayed', DelaySeconds: 900 }));
-    // Two in flight, one received and deleted.
+    // Two in flight (one for 300 s, one for 2 s), one received and deleted.
     const inFlight = (await first.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 3 }))).Messages!;
     expect(inFlight).toHaveLength(3);
+    await first.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: inFlight[1].ReceiptHandle, VisibilityTimeout: 2 }));
+    const shortDeadline = Date.now() + 2_000;
     await first.sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: inFlight[2].ReceiptHandle }));
     const deletedId = inFlight[2].MessageId!;
     const before = await attributes(first.sqs, url);
@@ -97,8 +100,8 @@ describe('restart', () => {
       expect(QueueUrl).toBe(`${second.cloud.url}/000000000000/restart-orders`);
       const after = await attributes(second.sqs, QueueUrl!);
       expect(after).toMatchObject({
-        ApproximateNumberOfMessages: '12', // the 10 never received and the 2 that were in flight
-        ApproximateNumberOfMessagesNotVisible: '0',
+        ApproximateNumberOfMessages: '10', // the 10 never received
+        ApproximateNumberOfMessagesNotVisible: '2', // still in flight: their deadlines survive the restart
         ApproximateNumberOfMessagesDelayed: '1',
         VisibilityTimeout: '300',
         RedrivePolicy: before.RedrivePolicy,
@@ -106,8 +109,12 @@ describe('restart', () => {
         QueueArn: before.QueueArn,
       });
 
-      // A receipt handle from before the restart is stale: accepted, but it deletes nothing.
+      // A receipt handle from before the restart still deletes its message.
       await second.sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: inFlight[0].ReceiptHandle }));
+      expect(await attributes(second.sqs, QueueUrl!)).toMatchObject({ ApproximateNumberOfMessagesNotVisible: '1' });
+      // The other comes back at its own deadline.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, shortDeadline - Date.now() + 50)));
+      expect(await attributes(second.sqs, QueueUrl!)).toMatchObject({ ApproximateNumberOfMessages: '11', ApproximateNumberOfMessagesNotVisible: '0' });
 
       const received = [];
       for (;;) {
@@ -122,15 +129,13 @@ describe('restart', () => {
         if (!out.Messages) break;
         received.push(...out.Messages);
       }
-      expect(received.map((m) => m.MessageId).sort()).toEqual(sentIds.filter((id) => id !== deletedId).sort());
+      expect(received.map((m) => m.MessageId).sort()).toEqual(sentIds.filter((id) => id !== deletedId && id !== inFlight[0].MessageId).sort());
       const byId = new Map(received.map((m) => [m.MessageId, m]));
-      expect(byId.get(sentIds[0])).toMatchObject({
-        Body: 'order 0',
-        MessageAttributes: { index: { DataType: 'Number', StringValue: '0' } },
+      expect(byId.get(sentIds[1])).toMatchObject({
+        Body: 'order 1',
+        MessageAttributes: { index: { DataType: 'Number', StringValue: '1' } },
       });
-      for (const m of inFlight.slice(0, 2)) {
-        expect(byId.get(m.MessageId)!.Attributes!.ApproximateReceiveCount).toBe('2');
-      }
+      expect(byId.get(inFlight[1].MessageId)!.Attributes!.ApproximateReceiveCount).toBe('2');
     } finally {
       second.sqs.destroy();
       exitCode = await second.cloud.kill('SIGTERM');

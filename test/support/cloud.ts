@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startLocalCloud, type LocalCloud } from '../../local-cloud/server.ts';
+import { CONTROL_TOKEN_HEADER } from '../../local-cloud/control/token.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -18,6 +19,8 @@ export interface TestCloud extends LocalCloud {
   env: NodeJS.ProcessEnv;
   /** Runs the real aws CLI (/usr/bin/aws) against this cloud; JSON output parsed. */
   aws(...args: string[]): Promise<AwsCliResult>;
+  /** fetch() of /_localcloud/PATH (health, faults) with the cloud's control token. */
+  control(path: string, init?: RequestInit): Promise<Response>;
 }
 
 export interface AwsCliResult {
@@ -49,6 +52,11 @@ export async function startTestCloud(options: { dataDir?: string } = {}): Promis
     clientConfig: { endpoint: local.url, region: TEST_REGION, credentials: TEST_CREDENTIALS },
     env,
     aws: (...args) => runAwsCli(local.url, args),
+    control: (path, init = {}) =>
+      fetch(`${local.url}/_localcloud/${path}`, {
+        ...init,
+        headers: { ...(init.headers as Record<string, string> | undefined), [CONTROL_TOKEN_HEADER]: local.controlToken },
+      }),
     close: async () => {
       await local.close();
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });

@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { CONTROL_TOKEN_FILE } from '../../local-cloud/control/token.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ANSI = /\x1b\[[0-9;]*m/g;
@@ -16,6 +18,8 @@ export interface CloudProcess {
   exited: Promise<number | string>;
   /** Sends a signal (SIGKILL by default) and waits for the process to end. */
   kill(signal?: NodeJS.Signals): Promise<number | string>;
+  /** The token for /_localcloud/health, faults, …: what this run wrote into its data folder. */
+  controlToken(): string;
 }
 
 export interface CloudProcessFailure {
@@ -65,6 +69,7 @@ export function startCloudProcess(dataDir: string, env: NodeJS.ProcessEnv = {}):
               if (child.exitCode === null && child.signalCode === null) child.kill(signal);
               return exited;
             },
+            controlToken: () => readFileSync(join(dataDir, CONTROL_TOKEN_FILE), 'utf8').trim(),
           });
         }
       });

@@ -3,17 +3,23 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { TEST_CREDENTIALS, TEST_REGION } from './cloud.ts';
 
 /** SHA-256 for the signer, from node:crypto. */
-class Sha256 {
+export class Sha256 {
   private readonly hash;
-  constructor(secret?: string | Uint8Array | ArrayBuffer) {
-    this.hash = secret ? createHmac('sha256', secret as string | Uint8Array) : createHash('sha256');
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = secret ? createHmac('sha256', bytesOf(secret)) : createHash('sha256');
   }
-  update(data: string | Uint8Array | ArrayBuffer): void {
-    this.hash.update(typeof data === 'string' ? data : new Uint8Array(data as ArrayBuffer));
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(bytesOf(data));
   }
   async digest(): Promise<Uint8Array> {
     return new Uint8Array(this.hash.digest());
   }
+}
+
+function bytesOf(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
+  if (typeof data === 'string') return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return new Uint8Array(data);
 }
 
 export interface SignedFetchOptions {

@@ -60,7 +60,7 @@ describe('when the local cloud is not running', () => {
     const port = await freePort();
     const env = { ...cloud.env, LOCAL_CLOUD_PORT: String(port), LOCAL_CLOUD_DATA: dataDir };
     const result = await runScript('step:0', env);
-    pid = Number(readFileSync(join(dataDir, 'local-cloud.pid'), 'utf8'));
+    pid = parseInt(readFileSync(join(dataDir, 'local-cloud.pid'), 'utf8'), 10); // its first line
     expect(result.code, result.output).toBe(0);
     expect(result.stdout).toContain(`Started the local cloud in the background at http://127.0.0.1:${port} (pid ${pid}`);
     expect(result.stdout).toContain(`kill ${pid}`);
@@ -68,7 +68,8 @@ describe('when the local cloud is not running', () => {
     expect(readFileSync(`${dataDir}.log`, 'utf8')).toContain('local cloud ready');
     expect(result.stdout).toContain('identity: arn:aws:iam::000000000000:root');
     // It outlives the step, for the next commands.
-    const health = await fetch(`http://127.0.0.1:${port}/_localcloud/health`).then((r) => r.json());
+    const token = readFileSync(join(dataDir, 'control-token'), 'utf8').trim();
+    const health = await fetch(`http://127.0.0.1:${port}/_localcloud/health`, { headers: { 'x-local-cloud-token': token } }).then((r) => r.json());
     expect(health).toMatchObject({ status: 'ready', pid });
   });
 

@@ -90,7 +90,7 @@ describe('step 5: the monitor function and its event source mapping', () => {
     );
     expect(check.stdout).toMatch(/\n {2}in workbook-orders-dlq \d+ ms after it was sent \(on AWS: about 5 minutes\), ApproximateReceiveCount 6 \(5 receives from workbook-orders, then this one\); the check deleted it\n/);
     // The fault switch is back as it was, and the DLQ is empty again.
-    expect(await (await fetch(`${cloud.url}/_localcloud/faults`)).json()).toMatchObject({ fastRetry: null });
+    expect(await (await cloud.control('faults')).json()).toMatchObject({ fastRetry: null });
     // The check's queue and subscription are gone; the orders queue is empty (the mapping took the order).
     expect((await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: TOPIC_ARN }))).Subscriptions).toEqual([]);
     expect(((await sqs.send(new ListQueuesCommand({}))).QueueUrls ?? []).map((u) => u.slice(u.lastIndexOf('/') + 1)).sort()).toEqual([

@@ -58,22 +58,22 @@ describe("check:step-7 catches mistakes in the recorder's handler, each with its
     expect(passed, stdout).toBe(false);
     const found = blocks(stdout);
     expect(found, stdout).toHaveLength(1);
-    expect(found[0]).toContain('✘ the same SNS message delivered twice is stored once');
+    expect(found[0]).toContain('✘ the same update delivered twice is stored once');
     expect(found[0]).toContain('the second delivery replaced the stored item');
     expect(found[0]).toContain("make the PutItem conditional: ConditionExpression: 'attribute_not_exists(eventKey)'");
     expect(await allItems(dynamodb, 'workbook-order-events')).toEqual([]);
   });
 
-  it('a key not derived from the message (a random id): one message delivered twice makes two items', async () => {
-    await plantHandler('eventKey: eventKeyOf(eventTime, message.MessageId),', 'eventKey: eventKeyOf(eventTime, randomUUID()),');
+  it('a key derived from the SNS message (its time and MessageId): one update delivered twice makes two items', async () => {
+    await plantHandler('eventKey: eventKeyOf(orderTime, update.status),', 'eventKey: eventKeyOf(eventTime, message.MessageId),');
     const { passed, stdout } = await checkInProcess(check);
     expect(passed, stdout).toBe(false);
     const found = blocks(stdout);
     expect(found, stdout).toHaveLength(2);
     expect(found[0]).toContain('✘ a probe update published to the topic is recorded');
     expect(found[0]).toContain('eventKey is');
-    expect(found[1]).toContain('one message delivered twice made 2 items');
-    expect(found[1]).toContain('on a key that is the same for every delivery of a message (its time and MessageId)');
+    expect(found[1]).toContain('one update delivered twice made 2 items');
+    expect(found[1]).toContain('on a key that is the same for every delivery of an update (its order\'s time and its status, not the MessageId)');
     expect(await allItems(dynamodb, 'workbook-order-events')).toEqual([]);
   });
 

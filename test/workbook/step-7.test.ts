@@ -74,7 +74,7 @@ describe('step 7: the recorder function', () => {
     expect(result.code, result.output).toBe(0);
     expect(failures(result.stdout)).toEqual([]);
     expect(result.stdout).toContain('✔ a probe update published to the topic is recorded, exactly once, with its ids and times');
-    expect(result.stdout).toContain('✔ the same SNS message delivered twice is stored once (the function invoked twice with one event)');
+    expect(result.stdout).toContain('✔ the same update delivered twice is stored once, even as two SNS messages (the function invoked twice)');
     expect(result.stdout).toContain('Step 7 passes: 18 verifications');
     expect(await allItems(dynamodb, TABLE)).toEqual([]);
     const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: await failuresQueueUrl(), WaitTimeSeconds: 0 }));
@@ -88,8 +88,9 @@ describe('step 7: the recorder function', () => {
     const [item, ...more] = await itemsOf(orderId);
     expect(more).toEqual([]);
     expect(item).toMatchObject({ orderId, status: 'confirmed', messageId: MessageId, customerId: 'check', times: update.times });
-    expect(item.eventKey).toBe(`${item.eventTime}#${MessageId}`);
-    expect(item.timeBucket).toMatch(new RegExp(`^${item.eventTime.slice(0, 13)}#[0-3]$`));
+    const orderTime = new Date(update.times.acceptedAt).toISOString();
+    expect(item.eventKey).toBe(`${orderTime}#confirmed`);
+    expect(item.timeBucket).toMatch(new RegExp(`^${orderTime.slice(0, 13)}#[0-3]$`));
     expect(item.eventEpochMs).toBe(Date.parse(item.eventTime));
     expect(item.eventId).toMatch(/^[0-9a-f-]{36}$/);
     expect(item.times.recordedAt).toBeGreaterThanOrEqual(update.times.publishedAt);
@@ -119,6 +120,32 @@ describe('step 7: the recorder function', () => {
     expect(redelivery).toContain('already recorded (a redelivery)');
     const items = await readTimeline(db, TABLE, orderId, true);
     expect(items.map((i) => i.messageId)).toEqual([messageId]);
+  });
+
+  it('the same update published twice (two SNS messages, as after a monitor retry) is stored once, by its first message', async () => {
+    const orderId = `o-${randomUUID()}`;
+    const update = { ...probeUpdate(orderId), status: 'confirmed' };
+    const started = Date.now();
+    const messageIds: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const { MessageId } = await sns.send(new PublishCommand({ TopicArn: TOPIC_ARN, Message: JSON.stringify(update), MessageAttributes: updateAttributes(update) }));
+      messageIds.push(MessageId!);
+    }
+    const logs = new CloudWatchLogsClient(cloud.clientConfig);
+    const giveUpAt = Date.now() + 5000;
+    let republished: string | undefined;
+    while (!republished && Date.now() < giveUpAt) {
+      const { events = [] } = await logs.send(
+        new FilterLogEventsCommand({ logGroupName: `/aws/lambda/${FUNCTION}`, filterPattern: `"already recorded" "${orderId}"`, startTime: started - 1000 }),
+      );
+      republished = events[0]?.message;
+      if (!republished) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(republished).toContain('already recorded (a redelivery)');
+    const items = await readTimeline(db, TABLE, orderId, true);
+    expect(items).toHaveLength(1);
+    expect(messageIds).toContain(items[0].messageId);
+    expect(items[0].eventKey).toBe(`${new Date(update.times.acceptedAt).toISOString()}#confirmed`);
   });
 
   it('a message that is not a status update is retried, then kept in the failures queue with its error', async () => {

@@ -42,7 +42,7 @@ beforeAll(async () => {
 });
 afterAll(() => cloud.close());
 
-const faults = async () => (await (await fetch(`${cloud.url}/_localcloud/faults`)).json()) as Record<string, unknown>;
+const faults = async () => (await (await cloud.control('faults')).json()) as Record<string, unknown>;
 async function queueCounts(name: string) {
   const sqs = new SQSClient(cloud.clientConfig);
   const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));

@@ -51,11 +51,11 @@ export async function checkInProcess(check: CheckDefinition, prefix?: string): P
 
 /** The local cloud's fault switches (POST /_localcloud/faults). */
 export async function setFaults(cloud: TestCloud, settings: { roleNotAssumableFor?: number }): Promise<Record<string, number>> {
-  const response = await fetch(`${cloud.url}/_localcloud/faults`, { method: 'POST', body: JSON.stringify(settings) });
+  const response = await cloud.control('faults', { method: 'POST', body: JSON.stringify(settings) });
   if (!response.ok) throw new Error(`POST /_localcloud/faults answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as Record<string, number>;
 }
 
 export async function faults(cloud: TestCloud): Promise<Record<string, number>> {
-  return (await (await fetch(`${cloud.url}/_localcloud/faults`)).json()) as Record<string, number>;
+  return (await (await cloud.control('faults')).json()) as Record<string, number>;
 }

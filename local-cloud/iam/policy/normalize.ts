@@ -1,3 +1,4 @@
+import { dict } from '../../core/dict.ts';
 import type { ConditionBlock, Effect, Policy, PrincipalElement, Statement } from './types.ts';
 
 /**
@@ -39,7 +40,7 @@ export function strings(value: unknown): string[] {
 
 function principalElement(value: unknown): PrincipalElement {
   if (value === '*') return '*';
-  const out: Record<string, string[]> = {};
+  const out = dict<string[]>();
   if (isObject(value)) {
     for (const [type, ids] of Object.entries(value)) out[type] = strings(ids);
   }
@@ -47,10 +48,10 @@ function principalElement(value: unknown): PrincipalElement {
 }
 
 function conditionBlock(value: unknown): ConditionBlock {
-  const out: ConditionBlock = {};
+  const out: ConditionBlock = dict();
   if (!isObject(value)) return out;
   for (const [operator, keys] of Object.entries(value)) {
-    const entry: Record<string, string[]> = {};
+    const entry = dict<string[]>();
     if (isObject(keys)) {
       for (const [key, values] of Object.entries(keys)) entry[key] = strings(values);
     }

@@ -7,7 +7,7 @@
  */
 import { createRequire, isBuiltin, register } from 'node:module';
 import Module from 'node:module';
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, posix, resolve as resolvePath, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { format } from 'node:util';
@@ -48,8 +48,16 @@ let requestId: string | undefined;
 let handler: Handler | undefined;
 let current: { requestId: string; settled: boolean } | undefined;
 
-// The local cloud went away: so does this sandbox (no orphans, even after a SIGKILL of the cloud).
-process.on('disconnect', () => process.exit(0));
+let scratchDir: string | undefined;
+
+// The local cloud went away: so does this sandbox, and its /tmp (no orphans, even after a SIGKILL of the cloud).
+process.on('disconnect', () => {
+  try {
+    if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
+  } finally {
+    process.exit(0);
+  }
+});
 process.on('uncaughtException', (err) => fail('Uncaught Exception', errorDocument(err), 129));
 process.on('unhandledRejection', (reason) => {
   const message = describe(reason);
@@ -71,6 +79,7 @@ process.on('message', (message: ParentMessage) => {
 // ---- init ----
 
 async function init(message: InitMessage): Promise<void> {
+  scratchDir = message.scratchDir;
   try {
     const taskRoot = realpathSync(message.taskRoot);
     if (message.fence) installResolution(taskRoot, message);

@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
@@ -10,6 +11,8 @@ export interface RuntimeFiles {
   hooksUrl: string;
   /** file URL inside this install from which the runtime-provided AWS SDK resolves. */
   sdkBase: string;
+  /** The node_modules folders of this install that hold the runtime-provided SDK (workers may read them). */
+  sdkModules: string[];
   /** The folder they live in (Lambda's LAMBDA_RUNTIME_DIR). */
   dir: string;
 }
@@ -35,6 +38,22 @@ export async function buildRuntime(dir: string): Promise<RuntimeFiles> {
     bootstrap: join(dir, 'bootstrap.mjs'),
     hooksUrl: pathToFileURL(join(dir, 'resolve-hooks.mjs')).href,
     sdkBase: new URL('../../../package.json', import.meta.url).href,
+    sdkModules: sdkModuleFolders(),
     dir,
   };
+}
+
+/** Where @aws-sdk and @smithy are installed: their node_modules folders, with their own dependencies. */
+function sdkModuleFolders(): string[] {
+  const require = createRequire(import.meta.url);
+  const folders = new Set<string>();
+  for (const probe of ['@aws-sdk/client-sts', '@smithy/types']) {
+    try {
+      const entry = require.resolve(probe);
+      folders.add(entry.slice(0, entry.lastIndexOf(`${sep}node_modules${sep}`) + `${sep}node_modules`.length));
+    } catch {
+      // Not installed: functions then find no SDK, as without one in their zip.
+    }
+  }
+  return [...folders];
 }

@@ -3,7 +3,8 @@ import type { RoleSession } from '../../sts/sessions.ts';
 /**
  * The environment a worker starts with: what Lambda sets for every function, then the function's
  * own variables. It is built from scratch: nothing of the local cloud's own environment leaks in
- * (least of all the learner's real AWS credentials), except PATH so child processes still work.
+ * (least of all the learner's real AWS credentials), except PATH. TMPDIR, which Lambda does not set,
+ * points os.tmpdir() at the sandbox's own /tmp.
  */
 export interface EnvironmentInput {
   functionName: string;
@@ -18,6 +19,8 @@ export interface EnvironmentInput {
   /** Where the function's SDK calls go: the local cloud itself. */
   endpointUrl: string;
   session: RoleSession;
+  /** The sandbox's /tmp: os.tmpdir() there. */
+  tmpDir: string;
   variables?: Record<string, string>;
 }
 
@@ -26,6 +29,7 @@ export function workerEnvironment(input: EnvironmentInput): NodeJS.ProcessEnv {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     LANG: 'en_US.UTF-8',
     TZ: ':UTC',
+    TMPDIR: input.tmpDir,
     _HANDLER: input.handler,
     AWS_EXECUTION_ENV: `AWS_Lambda_${input.runtime}`,
     AWS_REGION: input.region,

@@ -16,6 +16,8 @@ export interface InitMessage {
   hooksUrl: string;
   /** Whether module resolution must be fenced in to the task root (see CodeStore.needsModuleFence). */
   fence: boolean;
+  /** The sandbox's /tmp, which the worker removes if the local cloud dies first. */
+  scratchDir: string;
 }
 
 export interface InvokeMessage {

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { RoleSession } from '../../sts/sessions.ts';
 import type { RuntimeFiles } from './build.ts';
 import { workerEnvironment } from './environment.ts';
+import { permissionFlags, sandboxGrants } from './permissions.ts';
+import { createScratch, removeScratch } from './scratch.ts';
 import type { ErrorDocument } from './messages.ts';
 import {
   endLine,
@@ -35,6 +37,8 @@ export interface RuntimeHost {
   readonly region: string;
   /** Whether workers must fence module resolution in to their task root. */
   readonly moduleFence: boolean;
+  /** The code store's folder (code.ts): task folders and the links to the runtime-provided SDK. */
+  readonly codeRoot: string;
   files(): Promise<RuntimeFiles>;
   endpointUrl(): string;
   issueSession(roleArn: string, sessionName: string): RoleSession;
@@ -77,6 +81,8 @@ export class Sandbox {
   readonly logStreamName = logStreamName();
   private worker: WorkerProcess | undefined;
   private session: RoleSession | undefined;
+  /** Its /tmp goes once the worker has exited (nothing writes to it any more). */
+  private scratchRemoved: Promise<void> | undefined;
   private collecting: string[] | undefined;
   private maxMemoryMb = 0;
   private gone = false;
@@ -122,19 +128,46 @@ export class Sandbox {
     }
   }
 
-  kill(): Promise<void> {
+  async kill(): Promise<void> {
     this.markGone();
-    return this.worker?.kill() ?? Promise.resolve();
+    await this.worker?.kill();
+    await this.scratchRemoved;
   }
 
   private async start() {
     const files = await this.host.files();
     this.emit(initStartLine(this.fn.runtime, this.fn.runtimeVersionArn));
-    this.session = this.host.issueSession(this.fn.role, this.fn.name);
-    this.worker = new WorkerProcess({
+    const session = (this.session = this.host.issueSession(this.fn.role, this.fn.name));
+    const scratchDir = createScratch();
+    try {
+      this.worker = this.spawnWorker(files, session, scratchDir);
+    } catch (err) {
+      this.scratchRemoved = removeScratch(scratchDir);
+      throw err;
+    }
+    return this.worker.init(
+      {
+        type: 'init',
+        handler: this.fn.handler,
+        taskRoot: this.fn.taskRoot,
+        sdkBase: files.sdkBase,
+        hooksUrl: files.hooksUrl,
+        fence: this.host.moduleFence,
+        scratchDir,
+      },
+      INIT_LIMIT_MS + this.fn.timeout * 1000,
+    );
+  }
+
+  /** A worker fenced in to its task folder and its /tmp, which goes once the worker has exited. */
+  private spawnWorker(files: RuntimeFiles, session: RoleSession, scratchDir: string): WorkerProcess {
+    return new WorkerProcess({
       files,
       taskRoot: this.fn.taskRoot,
       memorySize: this.fn.memorySize,
+      flags: permissionFlags(
+        sandboxGrants({ files, taskRoot: this.fn.taskRoot, codeRoot: this.host.codeRoot, scratchDir, moduleFence: this.host.moduleFence }),
+      ),
       env: workerEnvironment({
         functionName: this.fn.name,
         runtime: this.fn.runtime,
@@ -146,23 +179,16 @@ export class Sandbox {
         taskRoot: this.fn.taskRoot,
         runtimeDir: files.dir,
         endpointUrl: this.host.endpointUrl(),
-        session: this.session,
+        session,
+        tmpDir: scratchDir,
         variables: this.fn.environment,
       }),
       onLine: (line) => this.emit(line),
-      onExit: () => this.markGone(),
-    });
-    return this.worker.init(
-      {
-        type: 'init',
-        handler: this.fn.handler,
-        taskRoot: this.fn.taskRoot,
-        sdkBase: files.sdkBase,
-        hooksUrl: files.hooksUrl,
-        fence: this.host.moduleFence,
+      onExit: () => {
+        this.scratchRemoved = removeScratch(scratchDir);
+        this.markGone();
       },
-      INIT_LIMIT_MS + this.fn.timeout * 1000,
-    );
+    });
   }
 
   private async invoke(request: InvocationRequest, lines: string[], initMs: number | undefined): Promise<InvocationResult> {

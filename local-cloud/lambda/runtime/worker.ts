@@ -19,6 +19,8 @@ export interface WorkerOptions {
   taskRoot: string;
   env: NodeJS.ProcessEnv;
   memorySize: number;
+  /** Node flags that fence the worker in (permissions.ts). */
+  flags: string[];
   /** Every log line the worker produces: console lines over IPC, raw stdout/stderr lines. */
   onLine: (line: string) => void;
   /** Called once when the process is gone, whatever the reason. */
@@ -43,8 +45,9 @@ export class WorkerProcess {
     this.child = fork(options.files.bootstrap, [], {
       cwd: options.taskRoot,
       env: options.env,
-      // Never inherit the local cloud's own flags (a TypeScript loader, inspector...): the function runs on a bare Node.
-      execArgv: [`--max-old-space-size=${Math.max(Math.floor(options.memorySize * 0.9), 64)}`],
+      // Never inherit the local cloud's own flags (a TypeScript loader, inspector...): the function runs on a bare
+      // Node, with only its memory limit and its sandbox's permissions (permissions.ts).
+      execArgv: [`--max-old-space-size=${Math.max(Math.floor(options.memorySize * 0.9), 64)}`, ...options.flags],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });

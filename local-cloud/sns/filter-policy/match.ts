@@ -1,3 +1,4 @@
+import { own } from '../../core/dict.ts';
 import { isIP } from 'node:net';
 import { ipToBigInt, type CompiledPolicy, type Condition, type Leaf, type Literal } from './policy.ts';
 
@@ -21,7 +22,7 @@ interface Found {
 }
 
 export function matchesAttributes(policy: CompiledPolicy, attributes: Record<string, AttributeValue>): boolean {
-  return matches(policy, (leaf) => attributeValues(attributes[leaf.path[0]]));
+  return matches(policy, (leaf) => attributeValues(own(attributes, leaf.path[0])));
 }
 
 export function matchesBody(policy: CompiledPolicy, message: string): boolean {

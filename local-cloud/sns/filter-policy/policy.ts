@@ -1,3 +1,4 @@
+import { jsonDepthExceeds } from '../../protocol/json-depth.ts';
 import { isIP } from 'node:net';
 import { columnAt, tokenize, type Token } from './tokens.ts';
 import { jsonSyntaxError } from './json-syntax.ts';
@@ -58,6 +59,8 @@ const NUMERIC_OPERATORS = new Set(['=', '<', '<=', '>', '>=']);
 
 /** Checks a policy text for a subscription with this scope and compiles it. Throws FilterPolicyError. */
 export function compileFilterPolicy(text: string, scope: Scope): CompiledPolicy {
+  // A key nested N deep weighs at least N: past the complexity limit, refused before any recursive walk.
+  if (jsonDepthExceeds(text, MAX_COMBINATIONS + 1)) throw new FilterPolicyError('Filter policy is too complex');
   const syntax = jsonSyntaxError(text);
   if (syntax) throw new FilterPolicyError(syntax);
   const value: unknown = JSON.parse(text);

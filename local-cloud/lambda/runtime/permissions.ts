@@ -1,0 +1,83 @@
+import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RuntimeFiles } from './build.ts';
+
+/** What one worker may touch on the file system. */
+export interface SandboxGrants {
+  /** Folders and files it may read: its runtime, its task root, the runtime-provided SDK, its /tmp. */
+  read: string[];
+  /** Folders it may write: its /tmp only (Lambda's /var/task is read-only). */
+  write: string[];
+  /** The module fence's resolve hooks run on a loader thread, which Node counts as a worker. */
+  workers: boolean;
+}
+
+export interface SandboxLayout {
+  files: RuntimeFiles;
+  /** The function's unpacked code (Lambda's /var/task). */
+  taskRoot: string;
+  /** The code store's folder: tasks/, and node_modules/ with the links to the runtime-provided SDK. */
+  codeRoot: string;
+  /** This sandbox's /tmp (scratch.ts). */
+  scratchDir: string;
+  moduleFence: boolean;
+}
+
+/** A function reads its own code, the runtime and the SDK, and writes its /tmp; nothing else. */
+export function sandboxGrants(layout: SandboxLayout): SandboxGrants {
+  return {
+    read: [
+      layout.files.dir,
+      layout.taskRoot,
+      layout.scratchDir,
+      join(layout.codeRoot, 'node_modules'),
+      // The CommonJS marker (code.ts): Node reads it to tell what a .js file is.
+      join(layout.codeRoot, 'tasks', 'package.json'),
+      ...layout.files.sdkModules,
+    ],
+    write: [layout.scratchDir],
+    workers: layout.moduleFence,
+  };
+}
+
+const flags = process.allowedNodeEnvironmentFlags;
+/** Node 20 and early 22 name it --experimental-permission; Node 23.5+ and 22.13+ --permission (24 knows no other). */
+const PERMISSION_FLAG = flags.has('--permission') ? '--permission' : '--experimental-permission';
+
+/**
+ * Node's permission model for a worker: outside the granted paths every fs call fails with
+ * ERR_ACCESS_DENIED, child processes, addons, WASI and the inspector are refused, and worker
+ * threads inherit all of it. This is what keeps a handler from other functions' task folders,
+ * the data folder and /proc/PID/environ of the local cloud or of other workers (where their
+ * credentials are).
+ */
+export function permissionFlags(grants: SandboxGrants): string[] {
+  const args = [PERMISSION_FLAG];
+  for (const path of unique(grants.read)) args.push(`--allow-fs-read=${path}`);
+  for (const path of unique(grants.write)) args.push(`--allow-fs-write=${path}`);
+  if (grants.workers) args.push('--allow-worker');
+  // Node 25 restricts the network too; functions must reach the local cloud (and anything else, as on AWS).
+  if (flags.has('--allow-net')) args.push('--allow-net');
+  // Notices about these very flags ("Permission is an experimental feature", "--allow-worker must be
+  // used with extreme caution") would land in every function's logs, where AWS has none.
+  if (flags.has('--disable-warning')) {
+    if (PERMISSION_FLAG === '--experimental-permission') args.push('--disable-warning=ExperimentalWarning');
+    if (grants.workers) args.push('--disable-warning=SecurityWarning');
+  }
+  return args;
+}
+
+/**
+ * Each path as given and as its real path, once each: Node compares the path a call names with
+ * the grants, and code may name either (a data folder under /tmp on macOS, a symbolic link).
+ */
+function unique(paths: string[]): string[] {
+  const all = paths.flatMap((path) => {
+    try {
+      return [path, realpathSync(path)];
+    } catch {
+      return [path];
+    }
+  });
+  return [...new Set(all)];
+}
