@@ -4,6 +4,7 @@ import type { CallContext, Caller } from './core/context.ts';
 import { IamBackend } from './iam/backend.ts';
 import { authorizeCall } from './core/authorize.ts';
 import { Faults } from './core/faults.ts';
+import { RealismProfile } from './realism/profile.ts';
 import type { ContextValue } from './iam/policy/index.ts';
 import { SqsBackend } from './sqs/backend.ts';
 import { DynamoDbService } from './dynamodb/index.ts';
@@ -31,6 +32,8 @@ export interface CloudOptions {
   /** Where state lives; null keeps everything in memory. */
   dataDir: string | null;
   region: string;
+  /** AWS's timing (eventual consistency, rate limits), or instant; off by default. */
+  realism?: RealismProfile;
 }
 
 /**
@@ -44,6 +47,8 @@ export class Cloud {
   readonly events = new EventEmitter<{ event: [CloudEvent] }>();
   /** Switches that make the cloud misbehave like AWS sometimes does (tests only). */
   readonly faults = new Faults();
+  /** How much like AWS the cloud behaves in time (see realism/profile.ts). */
+  readonly realism: RealismProfile;
   /** http://127.0.0.1:PORT once the server listens; queue URLs are built from it. */
   baseUrl = 'http://127.0.0.1:4566';
   /** Opens the cloud's own endpoints (control/token.ts); set by the server at start. Empty opens nothing. */
@@ -61,6 +66,7 @@ export class Cloud {
 
   constructor(options: CloudOptions) {
     this.region = options.region;
+    this.realism = options.realism ?? RealismProfile.off();
     this.store = new StateStore(options.dataDir);
     this.iam = new IamBackend(this);
     this.sqs = new SqsBackend(this);

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Cloud, type CloudOptions } from './cloud.ts';
+import type { RealismProfile } from './realism/profile.ts';
 import { lockDataDir } from './state/store.ts';
 import type { CallContext } from './core/context.ts';
 import { AwsError, commonErrors, toAwsError } from './protocol/errors.ts';
@@ -38,6 +39,8 @@ export interface LocalCloudOptions {
   /** null keeps state in memory only. */
   dataDir?: string | null;
   region?: string;
+  /** AWS's timing, or instant (the default); see realism/profile.ts. */
+  realism?: RealismProfile;
 }
 
 export interface LocalCloud {
@@ -77,7 +80,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   let cloud: Cloud;
   try {
     const controlToken = issueControlToken(dataDir);
-    cloud = new Cloud({ dataDir, region: options.region ?? 'us-east-1' } satisfies CloudOptions);
+    cloud = new Cloud({ dataDir, region: options.region ?? 'us-east-1', realism: options.realism } satisfies CloudOptions);
     cloud.controlToken = controlToken;
   } catch (err) {
     unlock();
