@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // A learner's .env and shell settings do not reach the tests (see the file).
+    setupFiles: ['test/setup/learner-independent.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Each suite starts its own local cloud on a free port, so files can run in parallel.

@@ -1,12 +1,25 @@
 import { errorName, hintFor } from '../lib/errors.ts';
 import { ensureTargetAnswers } from '../lib/localCloud.ts';
 import { isMainModule, runMain } from '../lib/main.ts';
-import { bold, cmd, fail, heading, hint, next, ok, say, skipped, warn } from '../lib/output.ts';
+import { bold, cmd, deferred as deferredLine, fail, heading, hint, next, ok, say, skipped, warn } from '../lib/output.ts';
 import { STEPS } from '../lib/steps.ts';
 
 /**
  * The check kit: a check is a list of verifications, each printed as it completes — ✔, or ✘
  * with what is wrong and how to fix it (a file, a setting or a command).
+ *
+ * Outcomes, and what they make of the step:
+ * - ✔ pass, ! warn (passes, with a note): verified.
+ * - ✘ fail: wrong, and how to fix it. The step fails (exit code 1).
+ * - – skipped: the verification could not run now (messages of someone else's on the queue, a
+ *   link above broken); why, and what to do. A skip is never a pass: with no ✘ the step is
+ *   "incomplete" (exit code 2) until a run verifies everything.
+ * - ↪ deferred: a later step's check verifies this now, in a way that includes it (once the
+ *   monitor's mapping consumes the orders queue, check:step-5 proves delivery through it). The
+ *   line names that check; the step passes on what it verified itself.
+ *
+ * Checks first look at configuration (describe calls), then at behaviour (invoke, send,
+ * observe); `t.behaviourFollows()` marks the border, so that `npm run status` can stop there.
  *
  *   export const check = defineCheck({ step: 1, title: '…', async run(t) {
  *     const url = await t.require('the orders queue exists', () => findQueue(…));
@@ -23,17 +36,39 @@ export const defineCheck = (definition: CheckDefinition): CheckDefinition => def
 
 export interface CheckResult {
   label: string;
-  outcome: 'pass' | 'fail' | 'skip' | 'warn';
-  /** For fail: what is wrong; for skip and warn: why. */
+  outcome: 'pass' | 'fail' | 'skip' | 'warn' | 'deferred';
+  /** For fail: what is wrong; for skip and warn: why; for deferred: which check verifies it, and how. */
   wrong?: string;
-  /** For fail (and warn): what to do. */
+  /** For fail, skip (and warn): what to do. */
   fix?: string;
 }
 
+/** pass: everything verified; fail: at least one ✘; incomplete: no ✘, but something could not be verified. */
+export type Verdict = 'pass' | 'fail' | 'incomplete';
+
 export interface CheckOutcome {
   step: number;
+  /** True only for the verdict "pass": a skipped verification never counts as passed. */
   passed: boolean;
+  verdict: Verdict;
+  /** False when the check stopped at its behaviour (configuration only, as `npm run status` runs it). */
+  behaviourTried: boolean;
   results: CheckResult[];
+}
+
+/** The exit code of `npm run check:step-N`: 0 passed, 1 failed, 2 incomplete (something was skipped). */
+export const EXIT_CODE: Record<Verdict, number> = { pass: 0, fail: 1, incomplete: 2 };
+
+export interface RunOptions {
+  /** Run the behaviour verifications too (the default); false stops at t.behaviourFollows(). */
+  behaviour?: boolean;
+}
+
+/** The verdict of a list of results. */
+export function verdictOf(results: CheckResult[]): Verdict {
+  if (results.some((r) => r.outcome === 'fail')) return 'fail';
+  if (results.some((r) => r.outcome === 'skip')) return 'incomplete';
+  return results.some((r) => r.outcome === 'pass' || r.outcome === 'warn') ? 'pass' : 'incomplete';
 }
 
 /** A verification failed: what is wrong, and how to fix it. */
@@ -53,9 +88,23 @@ export function problem(wrong: string, fix: string): never {
 
 /** Thrown by require(): the verifications after it depend on what just failed. */
 class StopCheck extends Error {}
+/** Thrown by behaviourFollows() when only the configuration is checked. */
+class ConfigurationOnly extends StopCheck {}
 
 export class Checker {
   readonly results: CheckResult[] = [];
+
+  constructor(readonly options: RunOptions = {}) {}
+
+  /** True when the behaviour verifications run (false for `npm run status` without --deep). */
+  get behaviour(): boolean {
+    return this.options.behaviour !== false;
+  }
+
+  /** The border between configuration and behaviour: a configuration-only run stops here. */
+  behaviourFollows(): void {
+    if (!this.behaviour) throw new ConfigurationOnly();
+  }
 
   /** One verification: passes when `verify` returns, fails when it throws. Returns its value. */
   async item<T>(label: string, verify: () => Promise<T> | T): Promise<T | undefined> {
@@ -89,9 +138,17 @@ export class Checker {
     return value as T;
   }
 
-  /** A verification that cannot run now, and why. Does not fail the check. */
-  skip(label: string, why: string): void {
-    this.record({ label, outcome: 'skip', wrong: why });
+  /**
+   * A verification that cannot run now: why, and what to do so that it can. It does not fail
+   * the check, but the check is incomplete (never passed) until a run verifies it.
+   */
+  skip(label: string, why: string, todo = 'fix what the ✘ above says, then run the check again.'): void {
+    this.record({ label, outcome: 'skip', wrong: why, fix: todo });
+  }
+
+  /** A verification that a later step's check makes now, in a way that includes it (`by`: which, and how). */
+  deferred(label: string, by: string): void {
+    this.record({ label, outcome: 'deferred', wrong: by });
   }
 
   /** Passes, with advice worth reading. */
@@ -103,8 +160,12 @@ export class Checker {
     this.results.push(result);
     if (result.outcome === 'pass') ok(result.label);
     else if (result.outcome === 'skip') {
-      skipped(`${result.label} (skipped)`);
+      skipped(`${result.label} (skipped: not verified)`);
       hint(result.wrong!, 'why');
+      hint(result.fix!, 'to do');
+    } else if (result.outcome === 'deferred') {
+      deferredLine(`${result.label} (verified by a later check)`);
+      hint(result.wrong!, 'by');
     } else if (result.outcome === 'warn') {
       warn(result.label);
       hint(result.wrong!, 'note');
@@ -118,38 +179,48 @@ export class Checker {
 }
 
 /** Runs a check and prints its lines and a summary. Assumes the target answers. */
-export async function runCheck(definition: CheckDefinition): Promise<CheckOutcome> {
+export async function runCheck(definition: CheckDefinition, options: RunOptions = {}): Promise<CheckOutcome> {
   const { step } = definition;
   heading(`Check step ${step}: ${definition.title}`);
-  const t = new Checker();
+  const t = new Checker(options);
+  let behaviourTried = t.behaviour;
   try {
     await definition.run(t);
   } catch (err) {
-    if (!(err instanceof StopCheck)) throw err;
+    if (err instanceof ConfigurationOnly) behaviourTried = false;
+    else if (!(err instanceof StopCheck)) throw err;
   }
-  const failed = t.results.filter((r) => r.outcome === 'fail').length;
-  const passed = t.results.filter((r) => r.outcome === 'pass' || r.outcome === 'warn').length;
-  const skips = t.results.filter((r) => r.outcome === 'skip').length;
+  const count = (...outcomes: CheckResult['outcome'][]) => t.results.filter((r) => outcomes.includes(r.outcome)).length;
+  const failed = count('fail');
+  const passed = count('pass', 'warn');
+  const skips = count('skip');
+  const deferred = count('deferred');
+  const verdict = verdictOf(t.results);
+  const later = deferred ? `; ${deferred} verified by a later step's check (↪)` : '';
   say();
-  if (failed === 0 && passed > 0) {
-    ok(bold(`Step ${step} passes: ${passed} verifications${skips ? `, ${skips} skipped` : ''}.`));
+  if (verdict === 'pass') {
+    const scope = behaviourTried ? '' : ' (configuration only: behaviour not tried)';
+    ok(bold(`Step ${step} passes: ${passed} verifications${later}${scope}.`));
     const following = STEPS.find((s) => s.number === step + 1);
     if (following) next(`read steps/${following.folder}/README.md, then ${cmd(`npm run step:${following.number}`)}.`);
     else next(`that is the last step in this edition. ${cmd('npm run teardown')} removes everything the workbook made.`);
+  } else if (verdict === 'incomplete') {
+    skipped(bold(`Step ${step} is incomplete: ${passed} verifications passed, ${skips} could not run${later}. Not passed yet.`));
+    next(`do what the first "to do:" says, then run ${cmd(`npm run check:step-${step}`)} again.`);
   } else {
     fail(bold(`Step ${step}: ${failed} verification${failed === 1 ? '' : 's'} failed.`));
     next(`fix what the first ✘ says, then run ${cmd(`npm run check:step-${step}`)} again.`);
   }
-  return { step, passed: failed === 0 && passed > 0, results: t.results };
+  return { step, passed: verdict === 'pass', verdict, behaviourTried, results: t.results };
 }
 
-/** The last line of checks/step-N.ts: when run as a script, check and exit 0 only if all passed. */
+/** The last line of checks/step-N.ts: when run as a script, check and exit 0 only if all passed (2: incomplete). */
 export function runCheckWhenExecuted(moduleUrl: string, definition: CheckDefinition): void {
   if (!isMainModule(moduleUrl)) return;
   void runMain(async () => {
     await ensureTargetAnswers();
     const outcome = await runCheck(definition);
-    return outcome.passed ? 0 : 1;
+    return EXIT_CODE[outcome.verdict];
   });
 }
 

@@ -18,6 +18,7 @@ import { lambdaClient } from '../lib/clients.ts';
 import { resolveTarget } from '../lib/config.ts';
 import { errorName } from '../lib/errors.ts';
 import { ORDER_ATTRIBUTES, type QueuedOrder } from '../lib/pipeline.ts';
+import { settle, within } from './patience.ts';
 
 /** What the shop sends: the body, and its Content-Type. */
 export interface OrderRequest {
@@ -109,27 +110,41 @@ export function badAnswers(requests: BadRequest[], answers: Answer[]): { request
 
 export const clip = (text: string, max = 160): string => (text.length > max ? `${text.slice(0, max)}…` : text);
 
+/** Why the check may not receive from the queue now. */
+export type QueueBusy =
+  /** The monitor's mapping consumes the queue (step 5): check:step-5 sends orders through it instead. */
+  | { kind: 'consumed'; why: string }
+  /** Messages of someone else's wait there: the check cannot run until they are gone. */
+  | { kind: 'waiting'; why: string; todo: string };
+
 /**
  * Why the check may not receive from the queue now, or undefined when it may. Receiving
  * someone else's message counts toward its maxReceiveCount; and once the monitor's event source
- * mapping (step 5) consumes the queue, our probes would be processed as orders.
+ * mapping (step 5) consumes the queue, our probes would be processed as orders. On AWS the
+ * message counts lag up to a minute: a count above 0 is read again until it is 0, or the lag is over.
  */
-export async function queueBusy(sqs: SQSClient, queueUrl: string, queueArn: string, queueName: string): Promise<string | undefined> {
+export async function queueBusy(sqs: SQSClient, queueUrl: string, queueArn: string, queueName: string, step: number): Promise<QueueBusy | undefined> {
   const mappings = await eventSourceMappings(queueArn);
   if (mappings.length > 0) {
-    return `the event source mapping ${mappings.join(', ')} consumes ${queueName} (step 5): a probe order would be processed as a real one.`;
+    return {
+      kind: 'consumed',
+      why: `the event source mapping ${mappings.join(', ')} consumes ${queueName} (step 5), and a probe order would be processed as a real one; \`npm run check:step-5\` sends an order through the whole way instead.`,
+    };
   }
-  const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }));
-  const waiting = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed']
-    .map((name) => Number((Attributes as Record<string, string>)[name] ?? 0))
-    .reduce((a, b) => a + b, 0);
+  const read = async () => {
+    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }));
+    return ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed']
+      .map((name) => Number((Attributes as Record<string, string>)[name] ?? 0))
+      .reduce((a, b) => a + b, 0);
+  };
+  const { value: waiting } = await settle(read, (count) => count === 0, within({ instant: 0, emulator: 2_000, aws: 60_000 }));
   if (waiting > 0) {
-    const target = resolveTarget();
-    const cli = `aws ${target.endpoint ? `--endpoint-url ${target.endpoint} ` : ''}sqs purge-queue --queue-url ${queueUrl}`;
-    return (
-      `${queueName} holds ${waiting} message(s) the check did not send; receiving them would count toward their ` +
-      `maxReceiveCount. Consume them, or empty the queue: \`${cli}\`.`
-    );
+    const cli = `npm run aws -- sqs purge-queue --queue-url ${queueUrl}`;
+    return {
+      kind: 'waiting',
+      why: `${queueName} holds ${waiting} message(s) the check did not send; receiving them would count toward their maxReceiveCount.`,
+      todo: `consume them, or empty the queue (\`${cli}\`), then run \`npm run check:step-${step}\` again.`,
+    };
   }
   return undefined;
 }

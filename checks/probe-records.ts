@@ -7,14 +7,15 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { DescribeTableCommand, ResourceNotFoundException as TableNotFound } from '@aws-sdk/client-dynamodb';
 import { ListSubscriptionsByTopicCommand, NotFoundException as TopicNotFound, type SNSClient } from '@aws-sdk/client-sns';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { documentClient, dynamoDbClient, snsClient, stsClient } from '../lib/clients.ts';
+import { documentClient, dynamoDbClient, snsClient } from '../lib/clients.ts';
 import { resolveTarget } from '../lib/config.ts';
+import { arnInAccount } from '../lib/identity.ts';
 import { errorName } from '../lib/errors.ts';
 import { names } from '../lib/names.ts';
 import { EVENT_KEY, ORDER_ID, readTimeline } from '../lib/order-events.ts';
 import type { Checker } from './kit.ts';
+import { within } from './patience.ts';
 
 /** Deletes every record of one order; how many there were. */
 export async function deleteRecordsOf(db: DynamoDBDocumentClient, tableName: string, orderId: string): Promise<number> {
@@ -37,7 +38,7 @@ export async function removeProbeRecords(t: Checker, orderIds: string[]): Promis
   const pending = new Set(orderIds);
   const list = () => [...pending].join(', ');
   // Nothing better exists for DynamoDB than polling: a short interval, a short deadline.
-  const deadlineMs = resolveTarget().realAws ? 30_000 : 5_000;
+  const deadlineMs = within({ instant: 5_000, emulator: 15_000, aws: 30_000 });
   try {
     const [table, subscribed] = await Promise.all([
       tableExists(n.orderEventsTable),
@@ -81,8 +82,7 @@ async function tableExists(tableName: string): Promise<boolean> {
 
 /** Whether the topic has a lambda subscription for the recorder function (any version or alias). */
 async function recorderSubscribed(sns: SNSClient, topicName: string, functionName: string): Promise<boolean> {
-  const { Account } = await stsClient().send(new GetCallerIdentityCommand({}));
-  const topicArn = `arn:aws:sns:${resolveTarget().region}:${Account}:${topicName}`;
+  const topicArn = await arnInAccount('sns', topicName);
   let NextToken: string | undefined;
   try {
     do {

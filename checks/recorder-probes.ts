@@ -8,6 +8,7 @@ import { FilterLogEventsCommand, ResourceNotFoundException as LogGroupNotFound, 
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SNSEvent } from 'aws-lambda';
 import { resolveTarget } from '../lib/config.ts';
+import { partitionOfRegion } from '../lib/partition.ts';
 import { UPDATE_ATTRIBUTES, type StatusUpdate } from '../lib/pipeline.ts';
 
 /** The status a probe carries: no real order has it, and an email subscriber's filter policy can leave it out. */
@@ -42,6 +43,7 @@ export function updateAttributes(update: { orderId: string; status: string }) {
  */
 export function snsEvent(p: { topicArn: string; subscriptionArn?: string; messageId: string; message: string; attributes: Record<string, string>; timestamp?: string }): SNSEvent {
   const { region } = resolveTarget();
+  const { dnsSuffix } = partitionOfRegion(region);
   return {
     Records: [
       {
@@ -57,8 +59,8 @@ export function snsEvent(p: { topicArn: string; subscriptionArn?: string; messag
           Timestamp: p.timestamp ?? new Date().toISOString(),
           SignatureVersion: '1',
           Signature: 'check',
-          SigningCertUrl: `https://sns.${region}.amazonaws.com/SimpleNotificationService-check.pem`,
-          UnsubscribeUrl: `https://sns.${region}.amazonaws.com/?Action=Unsubscribe`,
+          SigningCertUrl: `https://sns.${region}.${dnsSuffix}/SimpleNotificationService-check.pem`,
+          UnsubscribeUrl: `https://sns.${region}.${dnsSuffix}/?Action=Unsubscribe`,
           MessageAttributes: Object.fromEntries(Object.entries(p.attributes).map(([name, value]) => [name, { Type: 'String', Value: value }])),
         },
       },
@@ -132,7 +134,8 @@ export async function logLinesAbout(logs: CloudWatchLogsClient, logGroupName: st
       const page = await logs.send(
         new FilterLogEventsCommand({ logGroupName, filterPattern: `"${marker}"`, startTime: since - 5_000, nextToken }),
       );
-      lines.push(...(page.events ?? []).map((e) => e.message ?? ''));
+      // Not every emulator honours the pattern (LocalStack's community Logs returns every line): filter here too.
+      lines.push(...(page.events ?? []).map((e) => e.message ?? '').filter((line) => line.includes(marker)));
       nextToken = page.nextToken;
     } while (nextToken);
   } catch (err) {

@@ -18,10 +18,10 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { GetFunctionCommand, GetPolicyCommand, ResourceNotFoundException, type LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, QueueDoesNotExist } from '@aws-sdk/client-sqs';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { executeApiArn, invokeUrl } from '../lib/api.ts';
-import { apiGatewayClient, lambdaClient, sqsClient, stsClient } from '../lib/clients.ts';
+import { executeApiArn, invokeUrl, lambdaIntegrationUri } from '../lib/api.ts';
+import { apiGatewayClient, lambdaClient, sqsClient } from '../lib/clients.ts';
 import { resolveTarget } from '../lib/config.ts';
+import { identityOf } from '../lib/identity.ts';
 import { errorName } from '../lib/errors.ts';
 import { TAG_KEY, names } from '../lib/names.ts';
 import { retry } from '../lib/wait.ts';
@@ -83,7 +83,7 @@ export const check = defineCheck({
       if (!integration.uri?.includes(`/functions/${functionArn}/invocations`)) {
         problem(
           `the integration calls ${integration.uri}, not ${n.intakeFunction}.`,
-          `in ${STEP_FILE} use uri: arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${functionArn}/invocations, ${RERUN}.`,
+          `in ${STEP_FILE} use uri: ${lambdaIntegrationUri(functionArn)}, ${RERUN}.`,
         );
       }
     });
@@ -104,15 +104,16 @@ export const check = defineCheck({
       }
     });
 
-    const { Account: accountId } = await stsClient().send(new GetCallerIdentityCommand({}));
-    const presented = executeApiArn({ region, accountId: accountId!, apiId, stage: n.apiStage, method: 'POST', path: PATH });
-    const recommended = executeApiArn({ region, accountId: accountId!, apiId, stage: '*', method: 'POST', path: PATH });
-    const permission = await permissionVerdict(lambda, n.intakeFunction, { presented, recommended, apiId, accountId: accountId! });
+    const { account: accountId, partition } = await identityOf();
+    const presented = executeApiArn({ partition, region, accountId, apiId, stage: n.apiStage, method: 'POST', path: PATH });
+    const recommended = executeApiArn({ partition, region, accountId, apiId, stage: '*', method: 'POST', path: PATH });
+    const permission = await permissionVerdict(lambda, n.intakeFunction, { presented, recommended, apiId, accountId });
     await t.item(`${n.intakeFunction} lets API Gateway invoke it from this API's POST ${PATH} only (AddPermission, SourceArn)`, () => {
       if (permission) problem(permission.wrong, permission.fix);
     });
 
     // Behaviour: over HTTP, as a shop calls it.
+    t.behaviourFollows();
     const sqs = sqsClient();
     const queue = await ordersQueue(n.ordersQueue);
     const url = invokeUrl(apiId, n.apiStage, PATH);
@@ -130,14 +131,19 @@ export const check = defineCheck({
     const badLabel = 'bad requests get 400 with the reason, and nothing is queued';
     const goodLabel = `a good order gets 202 {orderId} and lands on ${n.ordersQueue}`;
     if (!queue) {
-      t.skip(badLabel, `there is no queue ${n.ordersQueue} to look at: \`npm run step:1\`.`);
-      t.skip(goodLabel, `there is no queue ${n.ordersQueue} to look at: \`npm run step:1\`.`);
+      t.skip(badLabel, `there is no queue ${n.ordersQueue} to look at.`, 'create it: `npm run step:1`, then run `npm run check:step-3` again.');
+      t.skip(goodLabel, `there is no queue ${n.ordersQueue} to look at.`, 'create it: `npm run step:1`, then run `npm run check:step-3` again.');
       return;
     }
-    const busy = await queueBusy(sqs, queue.url, queue.arn, n.ordersQueue);
+    const busy = await queueBusy(sqs, queue.url, queue.arn, n.ordersQueue, 3);
+    if (busy?.kind === 'consumed') {
+      t.deferred(badLabel, busy.why);
+      t.deferred(goodLabel, busy.why);
+      return;
+    }
     if (busy) {
-      t.skip(badLabel, busy);
-      t.skip(goodLabel, busy);
+      t.skip(badLabel, busy.why, busy.todo);
+      t.skip(goodLabel, busy.why, busy.todo);
       return;
     }
     const customerId = newProbeCustomer();
@@ -262,7 +268,7 @@ async function permissionVerdict(
 ): Promise<Verdict> {
   const fix = (why: string) =>
     `${why}in ${STEP_FILE} the AddPermission call needs SourceArn ${arns.recommended} ` +
-    '(`arn:aws:execute-api:${region}:${accountId}:${restApiId}/*/POST/orders`), then run `npm run step:3` (it replaces the statement).';
+    '(`arn:PARTITION:execute-api:REGION:ACCOUNT:API_ID/*/POST/orders`: executeApiArn in lib/api.ts builds it), then run `npm run step:3` (it replaces the statement).';
   let statements: ReturnType<typeof statementsOf>;
   try {
     statements = statementsOf((await lambda.send(new GetPolicyCommand({ FunctionName: functionName }))).Policy);
@@ -325,15 +331,30 @@ function explainGatewayAnswer(answer: Answer, permission: Verdict, functionName:
     ];
   }
   if (answer.status === 500) {
-    return [`${got}: API Gateway could not invoke ${functionName}.`, 'look at the integration above, and at the local cloud\'s live log (`npm run local`), then run `npm run step:3` again.'];
+    return [`${got}: API Gateway could not invoke ${functionName}.`, `look at the integration above, and at ${whereToLook500(functionName)}; then run \`npm run step:3\` again.`];
   }
   if (answer.status === 502) return [`${got}: the function failed or returned something that is not a proxy result.`, '`npm run check:step-2` shows why.'];
   if (answer.status === 504) return [`${got}: the function did not answer within API Gateway's 29 s.`, '`npm run check:step-2` shows why.'];
-  if (answer.status === 429) return [`${got}: the stage's throttling refused it.`, 'wait a second and check again; the stage allows 100 requests/s.'];
+  if (answer.status === 429) return [`${got}: the stage's throttling refused it.`, 'wait a few seconds and check again; the stage allows a few requests a second (RATE_LIMIT in steps/03-api/deploy.ts).'];
   return [
     `${got}: the stage does not serve POST ${PATH} (a change not deployed yet?).`,
     `${RERUN}: it makes a new deployment (CreateDeployment) into the stage.`,
   ];
+}
+
+/**
+ * Where a learner sees why API Gateway answered 500: the local cloud's live log; elsewhere the
+ * function's log and, on AWS, the stage's execution log (off unless turned on: it needs an
+ * account-wide CloudWatch role for API Gateway).
+ */
+export function whereToLook500(functionName: string, target = resolveTarget()): string {
+  if (target.kind === 'local') return "the local cloud's live log (`npm run local`)";
+  const tail = `\`npm run aws -- logs tail /aws/lambda/${functionName} --since 10m\``;
+  if (!target.realAws) return `the function's log (${tail}) and the emulator's own log`;
+  return (
+    `the function's log (${tail}); if the function logged nothing, API Gateway's execution log for the stage says why it ` +
+    "could not call it (turn it on in the stage's Logs and tracing settings; it needs the account's CloudWatch role for API Gateway)"
+  );
 }
 
 /** POSTs a request to the API, as a shop's back end would. On AWS a new API's host name may take a minute to resolve. */
@@ -345,10 +366,13 @@ async function call(url: string, request: OrderRequest): Promise<Answer> {
       body: request.body,
       signal: AbortSignal.timeout(35_000),
     });
-    return answerOf(response.status, await response.text());
+    const text = await response.text();
+    // 429: the stage's throttling (step 3: a few requests a second) refused it before the function saw it; send it again.
+    if (response.status === 429) throw Object.assign(new Error(`429 ${text}`), { name: 'Throttled' });
+    return answerOf(response.status, text);
   };
   return retry(send, {
-    retryable: (err) => resolveTarget().realAws && errorName(err) === 'ENOTFOUND',
+    retryable: (err) => errorName(err) === 'Throttled' || (resolveTarget().realAws && errorName(err) === 'ENOTFOUND'),
     waitingMessage: 'The API\'s host name does not resolve yet (new APIs take up to a minute). Waiting…',
     deadlineMs: 90_000,
     initialDelayMs: 1000,

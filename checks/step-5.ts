@@ -40,6 +40,7 @@ import { invokeUrl } from '../lib/api.ts';
 import { apiGatewayClient, iamClient, lambdaClient, logsClient, snsClient, sqsClient } from '../lib/clients.ts';
 import { resolveTarget } from '../lib/config.ts';
 import { errorName } from '../lib/errors.ts';
+import { managedPolicyArn, partitionOfArn } from '../lib/partition.ts';
 import { HANDLER } from '../lib/lambda.ts';
 import { TAG_KEY, names } from '../lib/names.ts';
 import { detail } from '../lib/output.ts';
@@ -58,6 +59,10 @@ import { answerOf, clip, goodOrder, newProbeCustomer, readBackProbes, type Answe
 import { hasWildcard, list, matches } from './policy.ts';
 import { removeProbeRecords } from './probe-records.ts';
 import { TemporarySubscription, findTopic, messageJson, type Received } from './topic-probe.ts';
+import { openTopicWatcher } from './publish-until-delivered.ts';
+import { firstErrorIn } from './log-lines.ts';
+import { grantNotInForceYet, retryWhileGrantSettles } from './iam-propagation.ts';
+import { within } from './patience.ts';
 import { pollerRecord } from './poller-record.ts';
 import { describeLambdaRole, type LambdaRole } from './lambda-role.ts';
 import { getFunction } from './lambda-function.ts';
@@ -92,7 +97,11 @@ export const check = defineCheck({
 
     await t.item(`it carries the tag ${TAG_KEY}=${n.prefix}`, () => {
       if (fn.Tags?.[TAG_KEY] !== n.prefix) {
-        problem(`${n.monitorFunction} has no tag ${TAG_KEY}=${n.prefix}, so \`npm run teardown\` will never remove it.`, 'run `npm run step:5` again: it tags the function it finds.');
+        problem(
+          `${n.monitorFunction} has no tag ${TAG_KEY}=${n.prefix}, so \`npm run teardown\` will never remove it.`,
+          'a step tags only what it creates. If you made it (by hand, or with an older copy of the workbook), tag it: ' +
+            `\`npm run aws -- lambda tag-resource --resource ${fn.Configuration?.FunctionArn} --tags ${TAG_KEY}=${n.prefix}\`; if it is someone else's, set your own WORKBOOK_PREFIX in .env.`,
+        );
       }
     });
 
@@ -147,12 +156,12 @@ export const check = defineCheck({
     const role = await t.require(`its execution role ${roleName} exists, and only Lambda may assume it`, () => describeLambdaRole(iamClient(), roleName, { step: 5, stepFile: STEP_FILE, rerun: RERUN }));
 
     await t.item(`the role lets the function write its logs (${BASIC_EXECUTION_POLICY})`, () => {
-      const [, , , region, account] = queue.arn.split(':');
-      const stream = `arn:aws:logs:${region}:${account}:log-group:${n.monitorLogGroup}:log-stream:any`;
+      const [, partition, , region, account] = queue.arn.split(':');
+      const stream = `arn:${partition}:logs:${region}:${account}:log-group:${n.monitorLogGroup}:log-stream:any`;
       if (!LOG_ACTIONS.slice(1).every((action) => allows(role, action, stream))) {
         problem(
           `${roleName} has no ${BASIC_EXECUTION_POLICY} (nor logs:CreateLogStream and logs:PutLogEvents): the function's logs are dropped, and nobody can see why an order failed.`,
-          `in ${STEP_FILE} keep the AttachRolePolicy call with PolicyArn arn:aws:iam::aws:policy/service-role/${BASIC_EXECUTION_POLICY}, ${RERUN}.`,
+          `in ${STEP_FILE} keep the AttachRolePolicy call with PolicyArn ${managedPolicyArn(partitionOfArn(queue.arn), `service-role/${BASIC_EXECUTION_POLICY}`)}, ${RERUN}.`,
         );
       }
     });
@@ -247,11 +256,12 @@ export const check = defineCheck({
     });
 
     // Behaviour, watched through a queue of the check's own subscribed to the topic.
-    const watcher = await t.require(`a temporary queue of the check's own is subscribed to ${n.updatesTopic}, to watch what it publishes`, () =>
-      TemporarySubscription.open(sqs, sns, topicArn, n.prefix),
-    );
+    t.behaviourFollows();
     // The probe orders whose updates came out of the topic: the recorder (step 7) may store them.
     const published: string[] = [];
+    const watcher = await t.require(`a temporary queue of the check's own is subscribed to ${n.updatesTopic}, and receives what it publishes`, () =>
+      openTopicWatcher({ sqs, sns, topicArn, prefix: n.prefix, published, from: 'npm run check:step-5' }),
+    );
     try {
       const throughApi = `an order sent to POST /orders comes out of ${n.updatesTopic} as a status update`;
       const api = await findApi(apiGatewayClient(), n.api, n.prefix);
@@ -304,7 +314,7 @@ async function poisonThroughQueue(
 ): Promise<void> {
   const redrive = p.queue.redrive;
   if (!redrive) {
-    t.skip('a poison message sent to the queue reaches its dead-letter queue', `${p.name} has no RedrivePolicy (no DLQ): \`npm run check:step-1\` says what to do.`);
+    t.skip('a poison message sent to the queue reaches its dead-letter queue', `${p.name} has no RedrivePolicy (no DLQ).`, '`npm run check:step-1` says what to do; then run `npm run check:step-5` again.');
     return;
   }
   const deadLetterName = redrive.deadLetterTargetArn.slice(redrive.deadLetterTargetArn.lastIndexOf(':') + 1);
@@ -317,10 +327,23 @@ async function poisonThroughQueue(
   };
   const label = poisonProbeLabel(target);
   if (!canFollowPoisonToDeadLetterQueue()) {
-    t.skip(
-      `a poison message sent to ${p.name} reaches ${deadLetterName}`,
-      `${whyPiecewise(redrive.maxReceiveCount, p.queue.visibilityTimeout)}. The way is proven link by link instead: the function reports the failure ` +
-        `(above), the mapping passes it on (ReportBatchItemFailures, above), and the queue redrives after exactly maxReceiveCount receives (check:step-1).`,
+    // The whole way takes minutes here: each link is verified instead, and the line says so.
+    await t.item(
+      `a poison message sent to ${p.name} would reach ${deadLetterName}, link by link: the function reports it, the mapping passes that on, the queue redrives (configuration)`,
+      () => {
+        const broken = !p.enabled
+          ? 'the mapping is not Enabled (the ✘ above)'
+          : !p.mapping.FunctionResponseTypes?.includes('ReportBatchItemFailures')
+            ? 'the mapping does not pass batch item failures on (the ✘ above)'
+            : !p.reported
+              ? 'the function does not report a malformed message alone (the ✘ above)'
+              : undefined;
+        if (broken) problem(`a link is broken: ${broken}.`, 'fix what the ✘ above says, then run `npm run check:step-5` again.');
+        detail(
+          `(${whyPiecewise(redrive.maxReceiveCount, p.queue.visibilityTimeout)}; the redrive itself after ${redrive.maxReceiveCount} receives is check:step-1's, ` +
+            'and `npm run step:8 -- --wait-for-dlq` follows one all the way)',
+        );
+      },
     );
     return;
   }
@@ -422,7 +445,7 @@ async function findApi(apigw: APIGatewayClient, name: string, prefix: string): P
 }
 
 /** How long an update may take to come out of the topic: Lambda's cold starts and log delivery are slower on AWS. */
-const updateDeadlineMs = () => (resolveTarget().realAws ? 60_000 : 10_000);
+const updateDeadlineMs = () => within({ instant: 10_000, emulator: 30_000, aws: 60_000 });
 
 /** The status update for this order, if `received` is one. */
 function updateFor(received: Received, orderId: string): { received: Received; update: StatusUpdate } | undefined {
@@ -489,12 +512,17 @@ async function followOrderThroughApi(p: {
     if (got || error) continue;
     error = await monitorError(p.logGroup, sentAt);
     // The error may be another order's: the update still gets a little while to show up.
-    if (error) giveUpAt = Math.min(giveUpAt, Date.now() + (resolveTarget().realAws ? 10_000 : 1_000));
+    if (error) giveUpAt = Math.min(giveUpAt, Date.now() + within({ instant: 1_000, emulator: 5_000, aws: 10_000 }));
   }
   if (got) p.published.push(orderId);
   if (!got) {
     const waited = `${Math.round((Date.now() - acceptedAt) / 100) / 10} s`;
     const fate = `Lambda retries the order until it lands in the dead-letter queue (a test order for customer ${customerId}, safe to delete).`;
+    if (error && /not authorized to perform: SNS:Publish/i.test(error) && p.mayPublish) {
+      // The role's policy grants it (the ✔ above): IAM has not put the grant in force yet.
+      const notYet = grantNotInForceYet(`sns:Publish on ${names().updatesTopic}`, Date.now() - acceptedAt);
+      problem(`no update for order ${orderId} after ${waited}: the monitor's log says ${clip(error, 420)}. ${notYet.wrong} ${fate}`, notYet.fix);
+    }
     if (error && /not authorized to perform: SNS:Publish/i.test(error)) {
       problem(
         `no update for order ${orderId} after ${waited}: the monitor's log says ${clip(error, 420)}. ${fate}`,
@@ -506,7 +534,7 @@ async function followOrderThroughApi(p: {
         (error ? `; the monitor's log says ${clip(error, 420)}. ${fate}` : ', and the monitor logged no error.'),
       error
         ? `fix what the log says (compare ${HANDLER_FILE} with README.md), ${RERUN}.`
-        : `look at the mapping and the function's log: \`aws logs tail ${p.logGroup} --since 10m\`; then run \`npm run check:step-5\` again.`,
+        : `look at the mapping and the function's log: \`npm run aws -- logs tail ${p.logGroup} --since 10m\`; then run \`npm run check:step-5\` again.`,
     );
   }
   const wrong = updateProblem(got.received, got.update, { orderId, customerId });
@@ -523,10 +551,13 @@ async function post(url: string, request: OrderRequest): Promise<Answer> {
       body: request.body,
       signal: AbortSignal.timeout(35_000),
     });
-    return answerOf(response.status, await response.text());
+    const text = await response.text();
+    // 429: the stage's throttling (step 3: a few requests a second) refused it before the function saw it; send it again.
+    if (response.status === 429) throw Object.assign(new Error(`429 ${text}`), { name: 'Throttled' });
+    return answerOf(response.status, text);
   };
   return retry(send, {
-    retryable: (err) => resolveTarget().realAws && errorName(err) === 'ENOTFOUND',
+    retryable: (err) => errorName(err) === 'Throttled' || (resolveTarget().realAws && errorName(err) === 'ENOTFOUND'),
     deadlineMs: 90_000,
     initialDelayMs: 1000,
     maxDelayMs: 10_000,
@@ -545,9 +576,11 @@ async function monitorError(logGroup: string, since: number, waitMs = 0): Promis
     // The handler's error lines (Powertools JSON) first, then the runtime's: an uncaught error, a timeout.
     for (const filterPattern of ['{ $.level = "ERROR" && $.error.name != "MalformedOrder" }', '?"Task timed out" ?"Runtime."']) {
       const { events = [] } = await logs
-        .send(new FilterLogEventsCommand({ logGroupName: logGroup, startTime: since - 1000, filterPattern, limit: 20 }))
+        .send(new FilterLogEventsCommand({ logGroupName: logGroup, startTime: since - 1000, filterPattern, limit: 50 }))
         .catch(() => ({ events: [] }));
-      if (events.length > 0) return describeLogLine(events[0].message ?? '');
+      // Not every emulator honours the pattern: each line is classified again here.
+      const found = firstErrorIn(events.map((e) => e.message ?? ''), ['MalformedOrder']);
+      if (found) return found.text;
     }
     if (Date.now() >= giveUpAt) return undefined;
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -591,18 +624,28 @@ async function invokeWithPoisonedBatch(p: {
   const records = [pollerRecord(JSON.stringify(good), p.queue.arn, 'npm-run-check-step-5'), pollerRecord(poison, p.queue.arn, 'npm-run-check-step-5')];
   const [goodId, poisonId] = records.map((r) => r.messageId);
 
-  const invokedAt = Date.now();
-  const out = await p.lambda.send(
-    new InvokeCommand({ FunctionName: p.functionName, LogType: 'Tail', Payload: Buffer.from(JSON.stringify({ Records: records })) }),
-  );
-  const log = out.LogResult ? Buffer.from(out.LogResult, 'base64').toString('utf8') : '';
-  const text = Buffer.from(out.Payload ?? []).toString('utf8');
+  const invokeOnce = async () => {
+    const invokedAt = Date.now();
+    const out = await p.lambda.send(
+      new InvokeCommand({ FunctionName: p.functionName, LogType: 'Tail', Payload: Buffer.from(JSON.stringify({ Records: records })) }),
+    );
+    const log = out.LogResult ? Buffer.from(out.LogResult, 'base64').toString('utf8') : '';
+    return { invokedAt, out, log, text: Buffer.from(out.Payload ?? []).toString('utf8') };
+  };
+  const publishDenied = (r: { log: string; text: string }) => /not authorized to perform: SNS:Publish/i.test(`${r.log} ${r.text}`);
+  // Refused although the role's policy grants sns:Publish (the ✔ above): IAM may not have put the grant in force yet.
+  const { result: first, stillDenied, waitedMs } = await retryWhileGrantSettles(invokeOnce, (r) => p.mayPublish && !!r.out.FunctionError && publishDenied(r));
+  const { invokedAt, out, log, text } = first;
   let reason = firstError(log);
   if (out.FunctionError) {
     // The last 4 KB of the log (Tail) may hold only the batch's summary: the records' own errors are in CloudWatch Logs.
-    reason = (await monitorError(p.logGroup, invokedAt, resolveTarget().realAws ? 15_000 : 0)) ?? reason;
+    reason = (await monitorError(p.logGroup, invokedAt, within({ instant: 0, emulator: 5_000, aws: 15_000 }))) ?? reason;
     const error = answerOf(200, text).body ?? {};
     const wrong = `the function failed the whole batch (${String(error.errorType ?? out.FunctionError)}: ${clip(String(error.errorMessage ?? text), 160)})`;
+    if (p.mayPublish && stillDenied && /not authorized to perform: SNS:Publish/i.test(`${reason} ${log}`)) {
+      const notYet = grantNotInForceYet('sns:Publish on the topic', waitedMs);
+      problem(`${wrong}: its log says ${clip(reason ?? 'AuthorizationError', 420)}; ${notYet.wrong}`, notYet.fix);
+    }
     if (/not authorized to perform: SNS:Publish/i.test(`${reason} ${log}`)) {
       problem(
         `${wrong}: its log says ${clip(reason ?? 'AuthorizationError', 420)}.`,

@@ -31,6 +31,7 @@ import {
 } from '../lib/order-events.ts';
 import { waitFor } from '../lib/wait.ts';
 import { defineCheck, problem, runCheckWhenExecuted, type Checker } from './kit.ts';
+import { within } from './patience.ts';
 
 const STEP_FILE = 'steps/06-table/deploy.ts';
 const RERUN = 'then run `npm run step:6`';
@@ -58,7 +59,8 @@ export const check = defineCheck({
       if (!Tags.some((tag) => tag.Key === TAG_KEY && tag.Value === n.prefix)) {
         problem(
           `${n.orderEventsTable} has no tag ${TAG_KEY}=${n.prefix}, so \`npm run teardown\` will never remove it.`,
-          `run \`npm run step:6\` again: it tags the table it finds (Tags: workbookTagList()).`,
+          'a step tags only what it creates. If you made it (by hand, or with an older copy of the workbook), tag it: ' +
+            `\`${awsCli(`dynamodb tag-resource --resource-arn ${table.TableArn} --tags Key=${TAG_KEY},Value=${n.prefix}`)}\`; if it is someone else's, set your own WORKBOOK_PREFIX in .env.`,
         );
       }
     });
@@ -108,6 +110,7 @@ export const check = defineCheck({
       return true;
     });
 
+    t.behaviourFollows();
     const timelineLabel = `a probe order's events come back from one Query on ${ORDER_ID}, oldest first`;
     const windowLabel = `a time window read through ${TIME_INDEX} finds the events inside it, and not one from outside`;
     if (!keyOk) {
@@ -194,7 +197,7 @@ async function checkTimeWindow(t: Checker, label: string, probes: Probes, tableN
         seen = events.filter((e) => e.orderId === probes.orderId).map((e) => e.status);
         return seen.length >= 2 ? seen : undefined;
       },
-      { deadlineMs: resolveTarget().realAws ? 10_000 : 3_000, initialDelayMs: 20, maxDelayMs: 500 },
+      { deadlineMs: within({ instant: 3_000, emulator: 5_000, aws: 10_000 }), initialDelayMs: 20, maxDelayMs: 500 },
     ).catch(() => undefined);
     if (!found) {
       problem(
@@ -247,10 +250,9 @@ function describeKey(key: KeySchemaElement[] | undefined): string {
   return (key ?? []).map((k) => `${k.AttributeName} (${k.KeyType})`).join(' + ') || 'nothing';
 }
 
-/** The aws CLI command for a hint, aimed at the current target. */
+/** The aws CLI command for a hint: `npm run aws` aims it at the current target. */
 function awsCli(args: string): string {
-  const target = resolveTarget();
-  return target.endpoint ? `aws --endpoint-url ${target.endpoint} ${args}` : `aws ${args}`;
+  return `npm run aws -- ${args}`;
 }
 
 runCheckWhenExecuted(import.meta.url, check);

@@ -36,6 +36,7 @@ import { STAGES, TIME_INDEX, readTimeWindow, readTimeline, type OrderEvent } fro
 import { detail } from '../lib/output.ts';
 import type { QueuedOrder } from '../lib/pipeline.ts';
 import { defineCheck, problem, runCheckWhenExecuted } from './kit.ts';
+import { within } from './patience.ts';
 import { clip, newProbeCustomer } from './orders.ts';
 import { canFollowPoisonToDeadLetterQueue, followPoisonToDeadLetterQueue, poisonProbeLabel, whyPiecewise, type PoisonProbeTarget } from './poison-probe.ts';
 import { pollerRecord } from './poller-record.ts';
@@ -46,7 +47,7 @@ export const PROBES = 5;
 const NOTE = 'a test order from npm run check:step-8; safe to delete';
 
 /** How long the pipeline gets to record a probe: Lambda cold starts take seconds on AWS. */
-const recordDeadlineMs = () => (resolveTarget().realAws ? 90_000 : 15_000);
+const recordDeadlineMs = () => within({ instant: 15_000, emulator: 45_000, aws: 90_000 });
 
 export const check = defineCheck({
   step: 8,
@@ -62,6 +63,7 @@ export const check = defineCheck({
         throw err;
       }
     });
+    t.behaviourFollows();
     const customerId = newProbeCustomer();
     const invalidCustomer = `${customerId}-invalid`;
     const probes: string[] = [];
@@ -154,7 +156,7 @@ export const check = defineCheck({
 
       const inWindow = await t.item(`the time-window index ${TIME_INDEX} finds every probe (what \`npm run report\` reads)`, async () => {
         const from = new Date(Math.min(...accepted.values()) - 60_000);
-        const giveUpAt = Date.now() + (resolveTarget().realAws ? 10_000 : 2_000); // an index is eventually consistent
+        const giveUpAt = Date.now() + within({ instant: 2_000, emulator: 5_000, aws: 10_000 }); // an index is eventually consistent
         for (;;) {
           const window = await readTimeWindow(db, pipeline.tableName, from, new Date(Date.now() + 60_000));
           const missing = [...accepted.keys()].filter((id) => !window.some((e) => e.orderId === id));

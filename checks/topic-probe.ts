@@ -13,9 +13,8 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { stsClient } from '../lib/clients.ts';
 import { resolveTarget } from '../lib/config.ts';
+import { arnInAccount } from '../lib/identity.ts';
 import { workbookTags } from '../lib/names.ts';
 import { problem } from './kit.ts';
 
@@ -36,10 +35,9 @@ export interface Received {
   receivedAt: number;
 }
 
-/** The topic's ARN, arn:aws:sns:REGION:ACCOUNT:NAME, once GetTopicAttributes has shown that it exists. */
+/** The topic's ARN, arn:PARTITION:sns:REGION:ACCOUNT:NAME, once GetTopicAttributes has shown that it exists. */
 export async function findTopic(sns: SNSClient, name: string): Promise<string> {
-  const { Account } = await stsClient().send(new GetCallerIdentityCommand({}));
-  const topicArn = `arn:aws:sns:${resolveTarget().region}:${Account}:${name}`;
+  const topicArn = await arnInAccount('sns', name);
   try {
     await sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn }));
     return topicArn;
@@ -86,9 +84,9 @@ export class TemporarySubscription {
   /** Creates the queue (policy included, so nothing is delivered before SNS may) and subscribes it. */
   static async open(sqs: SQSClient, sns: SNSClient, topicArn: string, prefix: string): Promise<TemporarySubscription> {
     const name = `${prefix}-check-${randomBytes(4).toString('hex')}`;
-    const { region } = resolveTarget();
-    const account = topicArn.split(':')[4];
-    const queueArn = `arn:aws:sqs:${region}:${account}:${name}`;
+    // The queue's ARN, for its policy before it exists: the topic's partition, region and account.
+    const [, partition, , region, account] = topicArn.split(':');
+    const queueArn = `arn:${partition}:sqs:${region}:${account}:${name}`;
     const { QueueUrl } = await sqs.send(
       new CreateQueueCommand({
         QueueName: name,

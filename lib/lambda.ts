@@ -3,8 +3,14 @@ import { fileURLToPath } from 'node:url';
 import { build, type Message } from 'esbuild';
 import { zipSync } from 'fflate';
 import { displayPath } from './config.ts';
+import {
+  GetFunctionConfigurationCommand,
+  waitUntilFunctionActiveV2,
+  waitUntilFunctionUpdatedV2,
+  type LambdaClient,
+} from '@aws-sdk/client-lambda';
 import { WorkbookError, errorName } from './errors.ts';
-import { retry } from './wait.ts';
+import { retry, retryWhileBusy } from './wait.ts';
 
 /**
  * Lambda plumbing shared by the steps that deploy functions: packaging the handler, and
@@ -111,4 +117,69 @@ export async function whenRoleAssumable<T>(
         'if it does, IAM is slow to propagate: run the step again in a minute.',
     );
   }
+}
+
+/**
+ * True for Lambda's refusal of a change while another is under way: "The operation cannot be
+ * performed at this time." — the function is still Pending after CreateFunction, or an update
+ * is InProgress (ResourceConflictException; the same exception also means "already exists",
+ * which is not this).
+ */
+export function isFunctionBusy(err: unknown): boolean {
+  return (
+    errorName(err) === 'ResourceConflictException' &&
+    /cannot be performed at this time|update is in progress|currently in the following state/i.test(err instanceof Error ? err.message : '')
+  );
+}
+
+/**
+ * Waits, with the SDK's waiters, until Lambda takes a change to the function: Active (not
+ * Pending, as after CreateFunction) and no update InProgress. A function that ended Failed is
+ * explained, with its reason.
+ */
+export async function waitUntilFunctionSettled(lambda: LambdaClient, name: string, maxWaitTime = 180): Promise<void> {
+  const waiter = { client: lambda, minDelay: 0.2, maxDelay: 5, maxWaitTime };
+  const configuration = () => lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+  try {
+    let current = await configuration();
+    if (current.State === 'Pending') {
+      await waitUntilFunctionActiveV2(waiter, { FunctionName: name });
+      current = await configuration();
+    }
+    if (current.LastUpdateStatus === 'InProgress') await waitUntilFunctionUpdatedV2(waiter, { FunctionName: name });
+  } catch (err) {
+    const now = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+    if (now.State === 'Pending' || now.LastUpdateStatus === 'InProgress') {
+      throw new WorkbookError(
+        `${name} is still ${now.State === 'Pending' ? 'Pending' : 'being updated'} after ${maxWaitTime} s.`,
+        `look at it: npm run aws -- lambda get-function-configuration --function-name ${name}; run the step again once State is Active and LastUpdateStatus Successful.`,
+      );
+    }
+    if (now.State === 'Failed' || now.LastUpdateStatus === 'Failed') {
+      throw new WorkbookError(
+        `${name} ${now.State === 'Failed' ? 'failed to start' : 'failed its last update'}: ${now.StateReason ?? now.LastUpdateStatusReason ?? 'no reason given'}.`,
+        'fix what the reason says, then run the step again (it updates the function).',
+      );
+    }
+    throw err;
+  }
+}
+
+/**
+ * Runs one change to a function (UpdateFunctionCode, UpdateFunctionConfiguration) once Lambda
+ * will take it. Lambda takes one change at a time: the function is waited for first
+ * (waitUntilFunctionSettled), and a ResourceConflictException — another change got in
+ * first, from a second terminal or the console — is waited out and retried, until the deadline.
+ */
+export async function oneChangeAtATime<T>(lambda: LambdaClient, name: string, change: () => Promise<T>, deadlineMs = 180_000): Promise<T> {
+  const settle = () => waitUntilFunctionSettled(lambda, name);
+  await settle();
+  return retryWhileBusy(change, {
+    busy: isFunctionBusy,
+    beforeRetry: settle,
+    waitingMessage: `${name} is busy with another change (Lambda takes one at a time). Waiting for it…`,
+    deadlineMs,
+    initialDelayMs: 200,
+    maxDelayMs: 5_000,
+  });
 }

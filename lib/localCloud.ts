@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { cloudEnvironment } from '../local-cloud/process-environment.ts';
 import { displayPath, repoRoot, resolveTarget, type Target } from './config.ts';
 import { WorkbookError } from './errors.ts';
-import { cmd, detail, ok, withSpinner } from './output.ts';
+import { cmd, detail, ok, warn, withSpinner } from './output.ts';
+import { realismFromSettings } from '../local-cloud/realism/settings.ts';
 import { waitFor } from './wait.ts';
 import { callLocalCloudControl } from './localCloudControl.ts';
 
@@ -13,6 +14,8 @@ export interface LocalCloudHealth {
   status: 'ready';
   pid: number;
   region: string;
+  /** AWS's timing (realism/README.md), or off; absent from a cloud older than the setting. */
+  realism?: { name: 'off' } | { name: 'aws'; scale: number };
 }
 
 type Probe =
@@ -54,8 +57,19 @@ export async function ensureTargetAnswers(target: Target = resolveTarget()): Pro
     return;
   }
   const url = target.endpoint!;
+  const wanted = realismSetting();
   const probe = await probeLocalCloud(url, 1000, target);
-  if (probe.state === 'ready') return;
+  if (probe.state === 'ready') {
+    const running = probe.health.realism ?? { name: 'off' };
+    const differs = running.name !== (wanted.enabled ? 'aws' : 'off') || (running.name === 'aws' && running.scale !== wanted.scale);
+    if (differs && process.env.LOCAL_CLOUD_REALISM !== undefined) {
+      warn(
+        `The local cloud at ${url} runs with realism ${describeRealism(running)}, not ${wanted.describe()} (LOCAL_CLOUD_REALISM): ` +
+          `the setting takes effect when it starts. Stop it (kill ${probe.health.pid}); the next command starts it again.`,
+      );
+    }
+    return;
+  }
   if (probe.state === 'foreign') {
     throw new WorkbookError(
       `A local cloud answers at ${url}, but not the one whose data is in ${displayPath(target.localCloud!.dataDir)}: it refuses that folder's control-token.`,
@@ -112,7 +126,8 @@ async function startLocalCloudInBackground(target: Target): Promise<void> {
     ),
   );
   const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
-  ok(`Started the local cloud in the background at ${url} (pid ${health.pid}, ready in ${seconds} s).`);
+  const realism = health.realism?.name === 'aws' ? `, realism ${describeRealism(health.realism)}` : '';
+  ok(`Started the local cloud in the background at ${url} (pid ${health.pid}${realism}, ready in ${seconds} s).`);
   detail(`It keeps running for the next steps; its data is in ${displayPath(dataDir)}, its log in ${displayPath(logFile)}.`);
   detail(`Stop it: kill ${health.pid} (state is kept). Watch calls live: stop it, then run npm run local in another terminal.`);
 }
@@ -124,6 +139,23 @@ async function startLocalCloudInBackground(target: Target): Promise<void> {
 export function localCloudEnvironment(target: Target, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const { port, dataDir } = target.localCloud!;
   return { ...cloudEnvironment(env), LOCAL_CLOUD_PORT: String(port), LOCAL_CLOUD_DATA: dataDir, AWS_REGION: target.region };
+}
+
+/**
+ * LOCAL_CLOUD_REALISM / LOCAL_CLOUD_REALISM_SCALE (in the environment or .env), checked here so
+ * that a typo is a clear message rather than a cloud that fails to start. The background cloud
+ * reads the same variables (LOCAL_CLOUD_* pass its environment's allow-list).
+ */
+function realismSetting() {
+  try {
+    return realismFromSettings([], process.env);
+  } catch (err) {
+    throw new WorkbookError((err as Error).message, 'Fix it in .env or in your shell, or remove it (realism is off by default).');
+  }
+}
+
+function describeRealism(realism: NonNullable<LocalCloudHealth['realism']>): string {
+  return realism.name === 'aws' ? `aws (AWS's timing × ${realism.scale})` : 'off';
 }
 
 function tail(file: string, lines: number): string {

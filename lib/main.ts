@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadDotEnv } from './config.ts';
+import { discoverAwsRegion, loadDotEnv } from './config.ts';
 import { WorkbookError, errorName, hintFor } from './errors.ts';
 import { cmd, fail, hint, say } from './output.ts';
 import { TodoError } from './todo.ts';
@@ -17,12 +17,14 @@ export function isMainModule(moduleUrl: string): boolean {
 }
 
 /**
- * Runs a script's body: loads `.env`, turns any error into ✘ + what to do, and sets the exit
- * code (the body's return value, else 0; 1 on error).
+ * Runs a script's body: loads `.env` (and the AWS profile's region when the target needs it),
+ * turns any error into ✘ + what to do, and sets the exit code (the body's return value, else 0;
+ * 1 on error).
  */
 export async function runMain(body: () => Promise<number | void>): Promise<void> {
   try {
     loadDotEnv();
+    await discoverAwsRegion(); // the AWS profile's region, for WORKBOOK_TARGET=aws without AWS_REGION
     process.exitCode = (await body()) ?? 0;
   } catch (err) {
     printError(err);

@@ -49,6 +49,8 @@ export const ok = (text: string): void => write(`${pc.green('✔')} ${text}`);
 export const fail = (text: string): void => write(`${pc.red('✘')} ${text}`);
 export const warn = (text: string): void => write(`${pc.yellow('!')} ${text}`);
 export const skipped = (text: string): void => write(`${pc.dim('–')} ${text}`);
+/** A verification a later step's check makes. */
+export const deferred = (text: string): void => write(`${pc.cyan('↪')} ${text}`);
 /** Indented detail under a ✔/✘ line. */
 export const detail = (text: string): void => write(`  ${pc.dim(text)}`);
 /** What to do about a ✘: indented, labelled. */

@@ -70,7 +70,7 @@ export class Cloud {
     this.store = new StateStore(options.dataDir);
     this.iam = new IamBackend(this);
     this.sqs = new SqsBackend(this);
-    this.dynamodb = new DynamoDbService(options.dataDir);
+    this.dynamodb = new DynamoDbService(options.dataDir, this.realism);
     this.apigateway = new ApigatewayBackend(this);
     this.logs = new LogsBackend(this);
     this.lambda = new LambdaBackend(this);

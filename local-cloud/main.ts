@@ -3,10 +3,12 @@ import pc from 'picocolors';
 import { dropForeignVariables } from './process-environment.ts';
 import { startLocalCloud } from './server.ts';
 import type { CloudEvent } from './cloud.ts';
+import { realismFromSettings } from './realism/settings.ts';
 
 /**
  * `npm run local`: the embedded cloud in the foreground, with a live log of every call and
- * delivery. Ctrl-C saves state and stops.
+ * delivery. Ctrl-C saves state and stops. `--realism aws [--realism-scale N]` (or
+ * LOCAL_CLOUD_REALISM=aws, LOCAL_CLOUD_REALISM_SCALE=N) plays AWS's timing (realism/README.md).
  */
 // Started from a learner's shell, the environment holds their real keys and tokens: not ours to keep.
 dropForeignVariables();
@@ -15,13 +17,14 @@ const dataDir = resolve(process.env.LOCAL_CLOUD_DATA ?? '.workbook/local-cloud')
 const quiet = process.argv.includes('--quiet');
 
 try {
-  const local = await startLocalCloud({ port, dataDir, region: process.env.AWS_REGION ?? 'us-east-1' });
+  const realism = realismFromSettings(process.argv.slice(2));
+  const local = await startLocalCloud({ port, dataDir, region: process.env.AWS_REGION ?? 'us-east-1', realism });
   if (!quiet) local.cloud.events.on('event', (event) => console.log(formatEvent(event)));
   // performance.now() counts from process start, so this includes loading the code.
   const readyMs = Math.round(performance.now());
   console.log(
     `${pc.green('✔')} local cloud ready at ${pc.bold(local.url)} in ${readyMs} ms ` +
-      `(account ${local.cloud.accountId}, region ${local.cloud.region}, data ${dataDir})`,
+      `(account ${local.cloud.accountId}, region ${local.cloud.region}, realism ${realism.describe()}, data ${dataDir})`,
   );
   console.log(pc.dim('  Ctrl-C to stop; state is kept for the next start.'));
   let stopping = false;

@@ -1,6 +1,8 @@
 import { dict, own } from '../core/dict.ts';
 import { checkStageVariableNames } from './stage-patch.ts';
 import type { Cloud } from '../cloud.ts';
+import { IntervalQuota } from '../realism/interval-quota.ts';
+import { SERVICE_TIMING } from '../realism/service-timing.ts';
 import { apigatewayErrors as errors } from './errors.ts';
 import { newId } from './ids.ts';
 import { INTEGRATION_TYPES, validateIntegrationUri } from './integration-uri.ts';
@@ -98,9 +100,15 @@ export class ApigatewayBackend {
   private readonly apis = new Map<string, ApiState>();
   /** How execute-api reaches Lambda functions (tests may put a stand-in here). */
   proxyTarget: ProxyTarget;
+  /** AWS's fixed per-account quotas, enforced under the realism profile only. */
+  private readonly quotas: { createDeployment: IntervalQuota; deleteRestApi: IntervalQuota };
 
   constructor(readonly cloud: Cloud) {
     this.proxyTarget = lambdaProxyTarget(cloud);
+    this.quotas = {
+      createDeployment: new IntervalQuota(() => cloud.realism.ms(SERVICE_TIMING.createDeploymentInterval)),
+      deleteRestApi: new IntervalQuota(() => cloud.realism.ms(SERVICE_TIMING.deleteRestApiInterval)),
+    };
     for (const name of cloud.store.list(STORE_PREFIX)) {
       const state = cloud.store.load<ApiState>(name);
       if (!state) continue;
@@ -153,6 +161,7 @@ export class ApigatewayBackend {
   }
 
   deleteRestApi(apiId: string): void {
+    withinQuota(this.quotas.deleteRestApi);
     this.state(apiId);
     this.apis.delete(apiId);
     this.cloud.store.remove(docName(apiId));
@@ -351,6 +360,7 @@ export class ApigatewayBackend {
   // --- Deployments -------------------------------------------------------------------------
 
   createDeployment(apiId: string, input: CreateDeploymentInput): DeploymentRecord {
+    withinQuota(this.quotas.createDeployment);
     const state = this.state(apiId);
     const methods = state.resources.flatMap((r) => Object.values(r.methods));
     if (methods.length === 0) throw errors.noMethods();
@@ -571,4 +581,10 @@ function newStage(input: CreateStageInput & { stageName: string; deploymentId: s
 function checkedVariables(variables: Record<string, string>): Record<string, string> {
   checkStageVariableNames(Object.keys(variables));
   return variables;
+}
+
+/** Throttled before anything else is looked at, as AWS's front door does. */
+function withinQuota(quota: IntervalQuota): void {
+  const waitMs = quota.take();
+  if (waitMs > 0) throw errors.tooManyRequests(waitMs);
 }

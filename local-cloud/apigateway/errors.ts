@@ -88,6 +88,15 @@ export const apigatewayErrors = {
   invalidResourceArn: (arn: string) => badRequest(`Invalid ARN. ARN is not well formed ${arn}`),
   invalidStageVariableName: (name: string) =>
     badRequest(`Invalid stage variable name: ${name}.  Please use names with only word characters.`),
+  /**
+   * A fixed control-plane quota exceeded (CreateDeployment 1 per 5 s, DeleteRestApi 1 per 30 s per
+   * account): 429 with the seconds to wait in Retry-After, which the SDK reads as retryAfterSeconds.
+   */
+  tooManyRequests: (waitMs: number) =>
+    new AwsError('TooManyRequestsException', 'Too Many Requests', {
+      status: 429,
+      headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
+    }),
   /** A path whose percent-encoding is malformed never names an API, resource or stage. */
   malformedPath: (value: string) => badRequest(`Invalid request path: malformed percent-encoding in ${value}`),
 };

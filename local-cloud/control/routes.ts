@@ -5,12 +5,13 @@ import { readBody } from '../core/http/body.ts';
 import { writeRest } from '../protocol/restJson.ts';
 import { CODE_DOWNLOAD_PATH, downloadCode } from './code-download.ts';
 import { tokenRefusal, writeTokenRefusal } from './require-token.ts';
+import { serveSigningCertificate } from './sns-certificate.ts';
 
 /**
  * The cloud's own endpoints under /_localcloud/: not AWS APIs, so not signed the AWS way. They
  * need the control token (token.ts), except downloads that are public on AWS too: Code.Location
- * URLs (signed and short-lived instead, code-url.ts) and SNS signing certificates (SigningCertURL,
- * under sns/; not served yet, so they answer 404 without a token).
+ * URLs (signed and short-lived instead, code-url.ts) and the SNS signing certificate
+ * (SigningCertURL, under sns/; a public certificate, as AWS's is).
  */
 export const CONTROL_PREFIX = '/_localcloud/';
 const PUBLIC_PREFIXES = ['sns/'];
@@ -24,6 +25,7 @@ export async function handleControl(cloud: Cloud, req: IncomingMessage, res: Ser
   const code = CODE_DOWNLOAD_PATH.exec(path);
   if (code && (req.method === 'GET' || req.method === 'HEAD')) return downloadCode(cloud, res, url, code[1], code[2]);
 
+  if (path.startsWith('sns/')) return serveSigningCertificate(cloud, req, res, path.slice('sns/'.length));
   const isPublic = PUBLIC_PREFIXES.some((prefix) => path.startsWith(prefix));
   const refused = isPublic ? undefined : tokenRefusal(req, cloud.controlToken);
   if (refused) {
@@ -33,7 +35,8 @@ export async function handleControl(cloud: Cloud, req: IncomingMessage, res: Ser
     return;
   }
   if (path === 'health') {
-    writeRest(res, randomUUID(), { body: { status: 'ready', pid: process.pid, region: cloud.region } });
+    const realism = cloud.realism.enabled ? { name: 'aws', scale: cloud.realism.scale } : { name: 'off' };
+    writeRest(res, randomUUID(), { body: { status: 'ready', pid: process.pid, region: cloud.region, realism } });
     return;
   }
   if (path === 'faults') return handleFaults(cloud, req, res);

@@ -7,9 +7,12 @@ import type { BufferedRequest } from './authorize.ts';
 import { writeJsonError } from '../protocol/awsJson.ts';
 import { AwsError, commonErrors } from '../protocol/errors.ts';
 import { hasProtoKey, jsonDepthExceeds } from '../protocol/json-depth.ts';
+import { RealismProfile } from '../realism/profile.ts';
+import { SERVICE_TIMING } from '../realism/service-timing.ts';
+import { tagOnCreate, type TagStore } from './create-table-tags.ts';
 
 /** The part of dynalite's store (db/index.js `create`) the cloud needs: its LevelDB, to close it. */
-interface DynaliteStore {
+interface DynaliteStore extends TagStore {
   db: { close(callback: (err?: Error | null) => void): void };
 }
 
@@ -40,19 +43,21 @@ function mountDynalite(options: Parameters<typeof dynalite>[0]): { handler: Requ
 /**
  * DynamoDB is dynalite (a faithful DynamoDB implementation on LevelDB), mounted truly in-process:
  * it listens nowhere, so every DynamoDB call comes through the cloud's endpoint and its checks.
- * Tables go ACTIVE at once: there is nothing to provision locally.
+ * Tables go ACTIVE at once: there is nothing to provision locally. Under the realism profile a
+ * table stays CREATING (UPDATING, DELETING) for a while, as on AWS; dynalite then answers reads
+ * and writes with ResourceNotFoundException "Requested resource not found", as AWS does.
  */
 export class DynamoDbService {
   private readonly handler: RequestListener;
   private readonly store: DynaliteStore;
   private closed: Promise<void> | undefined;
 
-  constructor(dataDir: string | null) {
+  constructor(dataDir: string | null, realism: RealismProfile = RealismProfile.off()) {
     ({ handler: this.handler, store: this.store } = mountDynalite({
       path: dataDir ? join(dataDir, 'dynamodb') : undefined,
-      createTableMs: 0,
-      deleteTableMs: 0,
-      updateTableMs: 0,
+      createTableMs: realism.ms(SERVICE_TIMING.tableCreate),
+      deleteTableMs: realism.ms(SERVICE_TIMING.tableDelete),
+      updateTableMs: realism.ms(SERVICE_TIMING.tableUpdate),
     }));
   }
 
@@ -78,6 +83,7 @@ export class DynamoDbService {
         validation('The local cloud cannot store the name "__proto__" (as an attribute name or map key): choose another name.'),
       );
     }
+    if (req.headers['x-amz-target'] === 'DynamoDB_20120810.CreateTable') tagOnCreate(this.store, text, res);
     this.handler(req as unknown as IncomingMessage, res);
     try {
       req.deliver();

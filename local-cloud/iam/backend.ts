@@ -2,9 +2,12 @@ import type { Cloud } from '../cloud.ts';
 import { iamErrors } from './errors.ts';
 import { ManagedPolicies } from './managed.ts';
 import { evaluate, parsePolicyDocument, PolicyDocumentError, normalizePolicy } from './policy/index.ts';
+import { partitionOfRegion } from './policy/resource-format.ts';
 import type { ContextValue, DocumentKind, EvaluationRequest, EvaluationResult, Policy, PolicyInput } from './policy/index.ts';
 import { byKey, now, paginate, policySize, uniqueId, type IamSnapshot, type InlinePolicyRecord, type Page, type RoleRecord } from './records.ts';
 import type { Tag } from './validation.ts';
+import { RolesInForce, versionOf, type RoleVersion } from './in-force.ts';
+import { AWS_TIMING } from '../realism/aws-timing.ts';
 
 const STATE = 'iam';
 const INLINE_POLICY_QUOTA = 10240;
@@ -35,8 +38,11 @@ export class IamBackend {
   readonly managed: ManagedPolicies;
   /** Parsed documents by their text: policies are read far more often than written. */
   private readonly parsed = new Map<string, Policy>();
+  /** What decides each role's calls while changes propagate (realism profile; in force at once when off). */
+  readonly inForce: RolesInForce;
 
   constructor(readonly cloud: Cloud) {
+    this.inForce = new RolesInForce(cloud.realism);
     this.managed = new ManagedPolicies(cloud.accountId, (arn) => this.attachmentCount(arn), () => this.changed());
     const saved = cloud.store.load<IamSnapshot>(STATE);
     for (const role of saved?.roles ?? []) this.roles.set(role.name.toLowerCase(), role);
@@ -68,6 +74,7 @@ export class IamBackend {
       attachedPolicyArns: [],
     };
     this.roles.set(role.name.toLowerCase(), role);
+    this.inForce.changed(role, undefined, AWS_TIMING.roleAssumable);
     this.changed();
     return role;
   }
@@ -84,6 +91,7 @@ export class IamBackend {
     if (role.attachedPolicyArns.length > 0) throw iamErrors.roleHasAttachedPolicies();
     if (role.inlinePolicies.length > 0) throw iamErrors.roleHasInlinePolicies();
     this.roles.delete(name.toLowerCase());
+    this.inForce.deleted(name);
     this.changed();
   }
 
@@ -102,7 +110,9 @@ export class IamBackend {
   updateAssumeRolePolicy(name: string, document: string): void {
     const role = this.getRole(name);
     this.checkTrustPolicy(document);
+    const before = versionOf(role);
     role.assumeRolePolicyDocument = document;
+    this.inForce.changed(role, before, AWS_TIMING.roleAssumable);
     this.changed();
   }
 
@@ -132,8 +142,10 @@ export class IamBackend {
     if (total > INLINE_POLICY_QUOTA) {
       throw iamErrors.limitExceeded(`Maximum policy size of ${INLINE_POLICY_QUOTA} bytes exceeded for role ${role.name}`);
     }
+    const before = versionOf(role);
     if (existing) existing.document = document;
     else role.inlinePolicies.push({ name: policyName, document });
+    this.inForce.changed(role, before, AWS_TIMING.policyPropagation);
     this.changed();
   }
 
@@ -146,7 +158,9 @@ export class IamBackend {
   deleteRolePolicy(roleName: string, policyName: string): void {
     const role = this.getRole(roleName);
     const policy = this.inlinePolicy(role, policyName);
+    const before = versionOf(role);
     role.inlinePolicies = role.inlinePolicies.filter((p) => p !== policy);
+    this.inForce.changed(role, before, AWS_TIMING.policyPropagation);
     this.changed();
   }
 
@@ -165,7 +179,9 @@ export class IamBackend {
     if (role.attachedPolicyArns.length >= ATTACHED_POLICIES_QUOTA) {
       throw iamErrors.limitExceeded(`Cannot exceed quota for PoliciesPerRole: ${ATTACHED_POLICIES_QUOTA}`);
     }
+    const before = versionOf(role);
     role.attachedPolicyArns.push(policyArn);
+    this.inForce.changed(role, before, AWS_TIMING.policyPropagation);
     this.changed();
   }
 
@@ -173,7 +189,9 @@ export class IamBackend {
     const role = this.getRole(roleName);
     this.managed.checkArn(policyArn);
     if (!role.attachedPolicyArns.includes(policyArn)) throw iamErrors.policyNotFound(policyArn);
+    const before = versionOf(role);
     role.attachedPolicyArns = role.attachedPolicyArns.filter((arn) => arn !== policyArn);
+    this.inForce.changed(role, before, AWS_TIMING.policyPropagation);
     this.changed();
   }
 
@@ -199,7 +217,7 @@ export class IamBackend {
    * `context` carries what the service would send along, such as aws:SourceAccount.
    */
   roleTrusts(roleArn: string, service: string, context: Record<string, ContextValue | undefined> = {}): boolean {
-    const role = this.roleByArn(roleArn);
+    const role = this.versionInForce(roleArn);
     if (!role) return false;
     const request: EvaluationRequest = {
       action: 'sts:AssumeRole',
@@ -207,16 +225,25 @@ export class IamBackend {
       principal: { type: 'Service', service },
       context,
     };
-    return evaluate(request, [], this.parse(role.assumeRolePolicyDocument)).decision === 'Allow';
+    return evaluate(request, [], this.parse(role.trust)).decision === 'Allow';
   }
 
-  /** The parsed documents of the role's inline policies and attached managed policies ([] for no such role). */
+  /**
+   * The parsed documents of the role's inline policies and attached managed policies ([] for no
+   * such role), as they are in force: under the realism profile a change decides only once it
+   * has propagated, and a role too new to be known allows nothing.
+   */
   identityPolicies(roleArn: string): Policy[] {
-    const role = this.roleByArn(roleArn);
+    const role = this.versionInForce(roleArn);
     if (!role) return [];
-    const inline = role.inlinePolicies.map((p) => p.document);
-    const attached = role.attachedPolicyArns.map((arn) => this.managed.defaultDocument(arn)).filter((d) => d !== undefined);
-    return [...inline, ...attached].map((doc) => this.parse(doc));
+    const attached = role.attached.map((arn) => this.managed.defaultDocument(arn)).filter((d) => d !== undefined);
+    return [...role.inline, ...attached].map((doc) => this.parse(doc));
+  }
+
+  /** The role as it decides calls now (see in-force.ts); undefined for no such role, or one not yet known. */
+  private versionInForce(roleArn: string): RoleVersion | undefined {
+    const role = this.roleByArn(roleArn);
+    return role ? this.inForce.inForce(role) : undefined;
   }
 
   /** Evaluates a request made with the role's credentials, optionally against a resource policy. */
@@ -256,6 +283,7 @@ export class IamBackend {
         document,
         parsePolicyDocument(document, kind, {
           accountId: this.cloud.accountId,
+          partition: partitionOfRegion(this.cloud.region),
           principalExists: (arn) => this.roleByArn(arn) !== undefined,
         }),
       );

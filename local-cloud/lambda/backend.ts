@@ -14,6 +14,7 @@ import { lambdaErrors } from './errors.ts';
 import { lastModifiedNow, runtimeVersionArn, toConfiguration, type FunctionRecord } from './model.ts';
 import { evaluateServiceInvoke, permissionStatement, policyDocument, type PermissionInput } from './policy.ts';
 import { roleNameOf } from '../sts/sessions.ts';
+import { AWS_TIMING } from '../realism/aws-timing.ts';
 import { buildRuntime, type RuntimeFiles } from './runtime/build.ts';
 import { FunctionPool } from './runtime/pool.ts';
 import { logTail } from './runtime/report.ts';
@@ -89,10 +90,15 @@ const ASYNC_PAYLOAD_LIMIT = 1_048_576;
  * the worker runtime (runtime/). State transitions are real but quick: a function is Pending
  * until its code is unpacked, an update InProgress until the old workers are retired. Reads wait
  * for a transition in flight, so waiters (and scripts that forget them) see the settled state.
+ * Under the realism profile a function also stays Pending, and an update InProgress, for AWS's
+ * time (reads then answer the state as it is, and invocations and updates meet AWS's
+ * ResourceConflictException meanwhile).
  */
 export class LambdaBackend {
   private readonly functions = new Map<string, FunctionRecord>();
   private readonly transitions = new Map<string, Promise<void>>();
+  /** Realism: per function, the state change waiting out AWS's time (Pending → Active, InProgress → Successful). */
+  private readonly awsTimers = new Map<string, NodeJS.Timeout>();
   private readonly pools = new Map<string, FunctionPool>();
   /** Pools an update or a delete retired, still finishing their work. */
   private readonly retiring = new Set<FunctionPool>();
@@ -200,7 +206,9 @@ export class LambdaBackend {
     this.register(fn);
     this.persist(fn);
     const response = toConfiguration(fn, this.cloud.region);
-    this.transition(fn, this.code.unpack(name, digest.hash).then(() => this.activate(fn)));
+    // Realism: Pending for AWS's time as well as until the code is unpacked.
+    const activeAt = Date.now() + this.cloud.realism.ms(AWS_TIMING.functionPending);
+    this.transition(fn, this.code.unpack(name, digest.hash).then(() => this.when(fn, activeAt, () => this.activate(fn))));
     return response;
   }
 
@@ -234,27 +242,33 @@ export class LambdaBackend {
     input: { ZipFile?: string; S3Bucket?: string; S3Key?: string; ImageUri?: string; DryRun?: boolean; RevisionId?: string },
   ): Promise<Record<string, unknown>> {
     const fn = await this.settledFunction(ref);
+    this.checkUpdatable(fn);
     this.checkRevision(fn, input.RevisionId);
     const zip = this.zipFrom(input);
     const { digest } = await this.code.inspect(zip);
+    this.checkUpdatable(fn); // another update may have begun while the zip was checked
     if (input.DryRun) return toConfiguration(fn, this.cloud.region);
     this.code.save(fn.name, digest.hash, zip);
     Object.assign(fn, { codeSha256: digest.sha256, codeSize: digest.size, codeHash: digest.hash });
     this.beginUpdate(fn);
     const response = toConfiguration(fn, this.cloud.region);
-    const retired = this.retirePool(fn.name);
+    const { retireNow, doneAt } = this.updateTiming();
+    const retired = retireNow ? this.retirePool(fn.name) : undefined;
     this.transition(
       fn,
-      this.code.unpack(fn.name, digest.hash).then(() => {
-        this.finishUpdate(fn);
-        void retired.then(() => this.pruneCode(fn.name));
-      }),
+      this.code.unpack(fn.name, digest.hash).then(() =>
+        this.when(fn, doneAt, () => {
+          this.finishUpdate(fn);
+          void (retired ?? this.retirePool(fn.name)).then(() => this.pruneCode(fn.name));
+        }),
+      ),
     );
     return response;
   }
 
   async updateFunctionConfiguration(ref: string, input: Record<string, any>): Promise<Record<string, unknown>> {
     const fn = await this.settledFunction(ref);
+    this.checkUpdatable(fn);
     this.checkRevision(fn, input.RevisionId);
     const changes: Partial<FunctionRecord> = {};
     if (input.Role !== undefined) {
@@ -281,8 +295,17 @@ export class LambdaBackend {
     this.beginUpdate(fn);
     const response = toConfiguration(fn, this.cloud.region);
     // The old workers finish what they run and end; the next invocation starts with the new configuration.
-    void this.retirePool(fn.name);
-    this.transition(fn, new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.finishUpdate(fn)));
+    const { retireNow, doneAt } = this.updateTiming();
+    if (retireNow) void this.retirePool(fn.name);
+    this.transition(
+      fn,
+      new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+        this.when(fn, doneAt, () => {
+          this.finishUpdate(fn);
+          if (!retireNow) void this.retirePool(fn.name);
+        }),
+      ),
+    );
     return response;
   }
 
@@ -292,6 +315,7 @@ export class LambdaBackend {
     if (q === '$LATEST') throw lambdaErrors.invalidParameter('$LATEST version cannot be deleted without deleting the function.');
     const fn = await this.settledFunction(ref, qualifier);
     this.functions.delete(name);
+    this.clearAwsTimer(name);
     this.cloud.store.remove(docName(fn.name));
     this.asyncInvocations.forgetFunction(name);
     // Invocations in flight finish; then the code goes (unless a new function took the name meanwhile).
@@ -422,6 +446,7 @@ export class LambdaBackend {
     // Long polls end and no retry starts; what was accepted stays on disk for the next start.
     const pollers = this.eventSourceMappings.close();
     this.asyncInvocations.close();
+    for (const name of [...this.awsTimers.keys()]) this.clearAwsTimer(name);
     await Promise.all([...this.pools.values(), ...this.retiring].map((pool) => pool.close()));
     this.pools.clear();
     await Promise.allSettled([pollers, this.asyncInvocations.drained()]);
@@ -484,6 +509,7 @@ export class LambdaBackend {
       codeRoot: this.code.root,
       files: () => (this.runtimeFiles ??= buildRuntime(join(this.root, 'runtime'))),
       endpointUrl: () => cloud.baseUrl,
+      coldStartMs: () => cloud.realism.ms(AWS_TIMING.coldStart),
       issueSession: (roleArn, sessionName) => cloud.sessions.issue(roleArn, sessionName),
       revokeSession: (accessKeyId) => cloud.sessions.revoke(accessKeyId),
       logsPermitted: (fn, stream) => this.logsPermitted(fn, stream),
@@ -589,6 +615,43 @@ export class LambdaBackend {
     fn.lastUpdateStatus = 'Successful';
     this.persist(fn);
     this.cloud.log({ service: 'lambda', action: 'CreateFunction', detail: `${fn.name} is Active` });
+  }
+
+  /**
+   * Realism: AWS refuses an update while the function is Pending or another update is
+   * InProgress. With realism off a transition is over before any call gets here.
+   */
+  private checkUpdatable(fn: FunctionRecord): void {
+    if (!this.cloud.realism.enabled) return;
+    if (fn.state === 'Pending') throw lambdaErrors.notActive(fn.state);
+    if (fn.lastUpdateStatus === 'InProgress') throw lambdaErrors.updateInProgress(fn.arn);
+  }
+
+  /**
+   * How an update ends: with realism off the old workers retire at once and the update is
+   * Successful as soon as its work is done; under the realism profile it stays InProgress for
+   * AWS's time, and the old workers serve invocations until then (as on AWS).
+   */
+  private updateTiming(): { retireNow: boolean; doneAt: number } {
+    const ms = this.cloud.realism.ms(AWS_TIMING.functionUpdate);
+    return { retireNow: ms === 0, doneAt: Date.now() + ms };
+  }
+
+  /** Runs `change` at `at` (epoch ms; now when it has passed), if the function is still the same one. */
+  private when(fn: FunctionRecord, at: number, change: () => void): void {
+    this.clearAwsTimer(fn.name);
+    const ms = at - Date.now();
+    if (ms <= 0) return change();
+    const timer = setTimeout(() => {
+      if (this.awsTimers.get(fn.name) === timer) this.awsTimers.delete(fn.name);
+      if (!this.closing && this.functions.get(fn.name) === fn) change();
+    }, ms);
+    this.awsTimers.set(fn.name, timer);
+  }
+
+  private clearAwsTimer(name: string): void {
+    clearTimeout(this.awsTimers.get(name));
+    this.awsTimers.delete(name);
   }
 
   private transition(fn: FunctionRecord, work: Promise<void>): void {

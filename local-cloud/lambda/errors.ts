@@ -70,6 +70,10 @@ export const lambdaErrors = {
   notActive: (state: string) =>
     conflict(`The operation cannot be performed at this time. The function is currently in the following state: ${state}`),
 
+  /** A second update while LastUpdateStatus is InProgress (realism profile; AWS's wording, the function's ARN). */
+  updateInProgress: (functionArn: string) =>
+    conflict(`The operation cannot be performed at this time. An update is in progress for resource: ${functionArn}`),
+
   preconditionFailed: () =>
     new AwsError(
       'PreconditionFailedException',

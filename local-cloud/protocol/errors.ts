@@ -16,6 +16,8 @@ export interface AwsErrorOptions {
   queryMessage?: string;
   /** Extra fields some SDK error shapes carry. */
   extra?: Record<string, unknown>;
+  /** Response headers some error shapes carry (API Gateway's Retry-After). */
+  headers?: Record<string, string>;
 }
 
 export class AwsError extends Error {
@@ -25,6 +27,7 @@ export class AwsError extends Error {
   readonly queryCode: string;
   readonly queryMessage: string;
   readonly extra: Record<string, unknown>;
+  readonly headers: Record<string, string>;
 
   constructor(code: string, message: string, options: AwsErrorOptions = {}) {
     super(message);
@@ -35,6 +38,7 @@ export class AwsError extends Error {
     this.queryCode = options.queryCode ?? code;
     this.queryMessage = options.queryMessage ?? message;
     this.extra = options.extra ?? {};
+    this.headers = options.headers ?? {};
   }
 }
 

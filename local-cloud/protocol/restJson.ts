@@ -141,7 +141,7 @@ export function writeRestError(
   const body = service?.errorBody?.(err) ?? { Type: err.fault === 'Sender' ? 'User' : 'Service', message: err.message };
   writeRest(res, requestId, {
     status: err.status,
-    headers: { 'x-amzn-errortype': err.code, 'content-type': 'application/json' },
+    headers: { ...err.headers, 'x-amzn-errortype': err.code, 'content-type': 'application/json' },
     body: { ...body, ...err.extra },
   });
 }

@@ -11,11 +11,13 @@ import { needsConfirmation, type SubscriptionRecord, type Tag, type TopicRecord 
 import type { Notification } from './notification.ts';
 import { Outbox, type OutboxMessage } from './outbox.ts';
 import { checkMessage, MAX_MESSAGE_BYTES, type PublishInput } from './publish.ts';
+import { SnsRealism } from './realism.ts';
 import { SnsStorage } from './storage.ts';
 import { checkEndpoint, checkProtocol } from './endpoints.ts';
 import { orderKey, page, type Page } from './paging.ts';
 import { filterScope, sameAttributes, subscriptionAttributesView, validateSubscriptionAttributes } from './subscription-attributes.ts';
 import { topicAttributesView, validateTopicAttribute } from './topic-attributes.ts';
+import { authorizeOnTopic, refuseOtherAccount, type PolicyCheck } from './topic-policy.ts';
 
 export type { PublishInput } from './publish.ts';
 export type { Page } from './paging.ts';
@@ -47,9 +49,11 @@ export class SnsBackend {
   private readonly filters = new Map<string, { text: string; scope: Scope; policy: CompiledPolicy }>();
   private readonly storage: SnsStorage;
   private readonly dispatcher: Dispatcher;
+  private readonly realism: SnsRealism;
 
   constructor(readonly cloud: Cloud) {
     this.storage = new SnsStorage(cloud.store);
+    this.realism = new SnsRealism(cloud.realism);
     this.dispatcher = new Dispatcher(cloud, new Outbox(cloud.store.dir ? join(cloud.store.dir, 'outbox') : null));
     for (const doc of this.storage.load()) {
       this.track(doc.topic);
@@ -82,7 +86,7 @@ export class SnsBackend {
     }
     const arn = this.topicArn(baseName);
     ctx.cloud.authorize(ctx, 'SNS:CreateTopic', arn);
-    for (const [attribute, value] of Object.entries(requested)) validateTopicAttribute(attribute, value, true);
+    for (const [attribute, value] of Object.entries(requested)) validateTopicAttribute(attribute, value, true, this.policyCheck(arn));
     checkTags(tags);
 
     const existing = this.topics.get(baseName);
@@ -108,16 +112,16 @@ export class SnsBackend {
   }
 
   getTopicAttributes(ctx: CallContext, arn: string | undefined): Record<string, string> {
-    const topic = this.topic(arn);
-    ctx.cloud.authorize(ctx, 'SNS:GetTopicAttributes', topic.arn);
+    const topic = this.topicFor(ctx, 'SNS:GetTopicAttributes', arn);
+    authorizeOnTopic(ctx, 'SNS:GetTopicAttributes', topic);
     return topicAttributesView(topic, this.cloud.accountId, this.subscriptionsOf(topic.arn));
   }
 
   setTopicAttributes(ctx: CallContext, arn: string | undefined, name: string | undefined, value: string | undefined): void {
-    const topic = this.topic(arn);
-    ctx.cloud.authorize(ctx, 'SNS:SetTopicAttributes', topic.arn);
+    const topic = this.topicFor(ctx, 'SNS:SetTopicAttributes', arn);
+    authorizeOnTopic(ctx, 'SNS:SetTopicAttributes', topic);
     if (!name || name === 'FifoTopic') throw snsErrors.invalidParameter('AttributeName');
-    validateTopicAttribute(name, value ?? '', false);
+    validateTopicAttribute(name, value ?? '', false, this.policyCheck(topic.arn));
     if ((value ?? '') === '' && name !== 'DisplayName') delete topic.attributes[name];
     else topic.attributes[name] = value ?? '';
     this.storage.save(topic.name);
@@ -131,10 +135,11 @@ export class SnsBackend {
 
   deleteTopic(ctx: CallContext, arn: string | undefined): void {
     const ref = this.ref(arn);
-    const topicArn = this.topicArn(ref.name);
-    ctx.cloud.authorize(ctx, 'SNS:DeleteTopic', topicArn);
+    if (ref.account !== this.cloud.accountId) refuseOtherAccount(ctx, 'SNS:DeleteTopic', arn!);
     const topic = this.topics.get(ref.name);
-    if (!topic || ref.account !== this.cloud.accountId) return; // deleting a topic that is gone succeeds
+    if (topic) authorizeOnTopic(ctx, 'SNS:DeleteTopic', topic);
+    else ctx.cloud.authorize(ctx, 'SNS:DeleteTopic', this.topicArn(ref.name));
+    if (!topic) return; // deleting a topic that is gone succeeds
     for (const sub of this.subscriptionsOf(topic.arn)) this.forget(sub);
     this.byTopic.delete(topic.arn);
     this.topics.delete(topic.name);
@@ -167,7 +172,7 @@ export class SnsBackend {
 
   listTagsForResource(ctx: CallContext, arn: string | undefined): Tag[] {
     const topic = this.taggable(arn);
-    ctx.cloud.authorize(ctx, 'SNS:ListTagsForResource', topic.arn);
+    authorizeOnTopic(ctx, 'SNS:ListTagsForResource', topic);
     return topic.tags.map((t) => ({ ...t }));
   }
 
@@ -178,11 +183,11 @@ export class SnsBackend {
     ctx: CallContext,
     input: { TopicArn?: string; Protocol?: string; Endpoint?: string; Attributes: Record<string, string>; ReturnSubscriptionArn?: boolean },
   ): string {
-    const topic = this.topic(input.TopicArn);
+    const topic = this.topicFor(ctx, 'SNS:Subscribe', input.TopicArn);
     const protocol = checkProtocol(input.Protocol);
     const endpoint = checkEndpoint(protocol, input.Endpoint);
     const attributes = validateSubscriptionAttributes(input.Attributes, {}, protocol, true);
-    ctx.cloud.authorize(ctx, 'SNS:Subscribe', topic.arn);
+    authorizeOnTopic(ctx, 'SNS:Subscribe', topic, { 'sns:Protocol': protocol, 'sns:Endpoint': endpoint });
 
     const answer = (sub: SubscriptionRecord) =>
       sub.pendingConfirmation && !input.ReturnSubscriptionArn ? 'pending confirmation' : sub.arn;
@@ -213,6 +218,7 @@ export class SnsBackend {
     this.add(sub);
     this.storage.save(topic.name);
     if (pending) this.dispatcher.requestConfirmation(topic, sub);
+    else this.realism.started(sub.arn);
     return answer(sub);
   }
 
@@ -233,6 +239,7 @@ export class SnsBackend {
       sub.pendingConfirmation = false;
       // Confirming through the link in the message is an unsigned request.
       sub.confirmationWasAuthenticated = ctx.caller.accessKeyId !== 'anonymous';
+      this.realism.started(sub.arn);
       this.saveTopicOf(sub);
       this.cloud.log({ service: 'sns', action: 'ConfirmSubscription', detail: `${sub.protocol}:${sub.endpoint} confirmed (${sub.arn})` });
     }
@@ -258,8 +265,8 @@ export class SnsBackend {
   }
 
   listSubscriptionsByTopic(ctx: CallContext, topicArn: string | undefined, nextToken: string | undefined): Page<SubscriptionRecord> {
-    const topic = this.topic(topicArn);
-    ctx.cloud.authorize(ctx, 'SNS:ListSubscriptionsByTopic', topic.arn);
+    const topic = this.topicFor(ctx, 'SNS:ListSubscriptionsByTopic', topicArn);
+    authorizeOnTopic(ctx, 'SNS:ListSubscriptionsByTopic', topic);
     return page(this.subscriptionsOf(topic.arn), nextToken, orderKey);
   }
 
@@ -273,7 +280,9 @@ export class SnsBackend {
     const sub = this.subscription(arn);
     ctx.cloud.authorize(ctx, 'SNS:SetSubscriptionAttributes', sub.topicArn);
     if (!name) throw snsErrors.invalidParameter('AttributeName');
-    sub.attributes = validateSubscriptionAttributes({ [name]: value ?? '' }, sub.attributes, sub.protocol, false);
+    const next = validateSubscriptionAttributes({ [name]: value ?? '' }, sub.attributes, sub.protocol, false);
+    this.realism.filterChanging(sub, next);
+    sub.attributes = next;
     this.filters.delete(sub.arn);
     this.saveTopicOf(sub);
   }
@@ -295,8 +304,8 @@ export class SnsBackend {
     }
     const ref = this.ref(arn, parameter);
     const checked = checkMessage(input);
-    const topic = this.topicByRef(ref);
-    ctx.cloud.authorize(ctx, 'SNS:Publish', topic.arn);
+    const topic = this.topicOfRef(ctx, 'SNS:Publish', ref, arn!);
+    authorizeOnTopic(ctx, 'SNS:Publish', topic);
     return this.dispatch(topic, checked);
   }
 
@@ -315,8 +324,8 @@ export class SnsBackend {
       total += Buffer.byteLength(entry.Message ?? '');
     }
     if (total > MAX_MESSAGE_BYTES) throw snsErrors.batchTooLong();
-    const topic = this.topicByRef(ref);
-    ctx.cloud.authorize(ctx, 'SNS:Publish', topic.arn);
+    const topic = this.topicOfRef(ctx, 'SNS:Publish', ref, topicArn!);
+    authorizeOnTopic(ctx, 'SNS:Publish', topic);
 
     const result: BatchResult = { Successful: [], Failed: [] };
     entries.forEach((entry, index) => {
@@ -355,16 +364,23 @@ export class SnsBackend {
     };
     const targets: DeliveryTarget[] = [];
     for (const sub of this.subscriptionsOf(topic.arn)) {
-      if (!sub.pendingConfirmation) targets.push({ sub, filter: this.filterOf(sub) });
+      if (sub.pendingConfirmation) continue;
+      if (!this.realism.receiving(sub.arn)) {
+        this.cloud.log({ service: 'sns', action: 'Deliver', detail: `${sub.arn} is not receiving yet (a new subscription takes a moment on AWS): message ${notification.messageId} not delivered to it` });
+        continue;
+      }
+      targets.push({ sub, filter: this.filterOf(sub) });
     }
     this.dispatcher.publish(topic, targets, notification);
     return notification.messageId;
   }
 
   private filterOf(sub: SubscriptionRecord): DeliveryTarget['filter'] {
-    const text = sub.attributes.FilterPolicy;
+    // Under realism, a changed filter policy decides only once it has propagated.
+    const inForce = this.realism.filterInForce(sub);
+    const text = inForce.FilterPolicy;
     if (text === undefined) return undefined;
-    const scope = filterScope(sub.attributes);
+    const scope = filterScope(inForce);
     const cached = this.filters.get(sub.arn);
     if (cached && cached.text === text && cached.scope === scope) return cached;
     let policy: CompiledPolicy;
@@ -387,8 +403,25 @@ export class SnsBackend {
     return ref;
   }
 
-  private topic(arn: string | undefined, parameter = 'TopicArn'): TopicRecord {
-    return this.topicByRef(this.ref(arn, parameter));
+  /** The topic a call names; another account's topic is refused as AWS refuses it (AuthorizationError). */
+  private topicFor(ctx: CallContext, action: string, arn: string | undefined): TopicRecord {
+    return this.topicOfRef(ctx, action, this.ref(arn), arn!);
+  }
+
+  private topicOfRef(ctx: CallContext, action: string, ref: TopicRef, arn: string): TopicRecord {
+    if (ref.account !== this.cloud.accountId) refuseOtherAccount(ctx, action, arn);
+    return this.topicByRef(ref);
+  }
+
+  /** What a topic policy is checked against: its topic, and the roles it may name. */
+  private policyCheck(topicArn: string): Omit<PolicyCheck, 'prefix'> {
+    const iam = this.cloud.iam;
+    return {
+      topicArn,
+      account: this.cloud.accountId,
+      roleExists: (arn) => iam.roleByArn(arn) !== undefined,
+      roleNamed: (name) => iam.roleByArn(iam.roleArn(name)) !== undefined,
+    };
   }
 
   private topicByRef(ref: TopicRef): TopicRecord {
@@ -435,6 +468,7 @@ export class SnsBackend {
   }
 
   private forget(sub: SubscriptionRecord): void {
+    this.realism.forget(sub.arn);
     this.subscriptions.delete(sub.arn);
     this.tokens.delete(sub.token);
     this.filters.delete(sub.arn);

@@ -1,11 +1,12 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createSign } from 'node:crypto';
+import { loadOrCreateSigningMaterial, type SigningMaterial } from './signing/keys.ts';
 
 /**
- * SNS signs what it delivers (Signature, SignatureVersion, SigningCertURL) over a canonical text
- * of the message's fields. The local cloud builds the same canonical text but signs it with an
- * HMAC under a key of its own: an RSA signature per message would cost more CPU than the rest of
- * a delivery, and no AWS certificate could verify it anyway. The field is there, stable for a
- * given message, and not verifiable (see README.md).
+ * SNS signs what it delivers (Signature, SignatureVersion, SigningCertURL): an RSA signature over
+ * a canonical text of the message's fields, SHA1withRSA for SignatureVersion 1 and SHA256withRSA
+ * for 2 (the topic's SignatureVersion attribute), verifiable with the certificate served at
+ * SigningCertURL. So an endpoint's standard verification works here as on AWS, except that the
+ * certificate is the local cloud's own, served from the cloud's host (signing/keys.ts).
  */
 export interface SignedFields {
   Type: string;
@@ -18,18 +19,50 @@ export interface SignedFields {
   SubscribeURL?: string;
 }
 
-export const SIGNING_CERT_FILE = 'SimpleNotificationService-local.pem';
+/** Where the certificate is served, under the cloud's /_localcloud/ (public, as AWS's is). */
+export const SIGNING_CERT_PATH = 'sns/';
+
+/** One signing identity per cloud, shared by deliveries and the certificate route. */
+const identities = new WeakMap<object, Promise<SigningMaterial>>();
+
+export function signingMaterialOf(cloud: { store: { dir: string | null } }): Promise<SigningMaterial> {
+  let material = identities.get(cloud);
+  if (!material) {
+    material = loadOrCreateSigningMaterial(cloud.store.dir);
+    identities.set(cloud, material);
+  }
+  return material;
+}
 
 export class MessageSigner {
-  private readonly key = randomBytes(32);
+  private material: SigningMaterial | undefined;
+
+  constructor(private readonly cloud: { store: { dir: string | null }; baseUrl: string }) {}
+
+  /** Loads (or makes) the key and certificate; call before sign(). */
+  async ready(): Promise<void> {
+    this.material ??= await signingMaterialOf(this.cloud);
+  }
 
   sign(fields: SignedFields, version: '1' | '2'): string {
-    return createHmac(version === '2' ? 'sha512' : 'sha384', this.key).update(canonicalText(fields)).digest('base64');
+    if (!this.material) throw new Error('MessageSigner.sign() before ready()');
+    return createSign(version === '2' ? 'RSA-SHA256' : 'RSA-SHA1')
+      .update(canonicalText(fields), 'utf8')
+      .sign(this.material.privateKey, 'base64');
+  }
+
+  certificateUrl(): string {
+    if (!this.material) throw new Error('MessageSigner.certificateUrl() before ready()');
+    return `${this.cloud.baseUrl}/_localcloud/${SIGNING_CERT_PATH}${this.material.certificateFile}`;
   }
 }
 
-/** "Name\nvalue\n" for each signed field, in the order SNS defines (Subject only when present). */
-function canonicalText(f: SignedFields): string {
+/**
+ * The string SNS signs: "Name\nvalue\n" for each field in this order. Notification: Message,
+ * MessageId, Subject (only when there is one), Timestamp, TopicArn, Type. SubscriptionConfirmation
+ * and UnsubscribeConfirmation: Message, MessageId, SubscribeURL, Timestamp, Token, TopicArn, Type.
+ */
+export function canonicalText(f: SignedFields): string {
   const names =
     f.Type === 'Notification'
       ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']

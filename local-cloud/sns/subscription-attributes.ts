@@ -66,7 +66,7 @@ export function validateSubscriptionAttributes(
   return next;
 }
 
-export function filterScope(attributes: Record<string, string>): Scope {
+export function filterScope(attributes: { FilterPolicyScope?: string }): Scope {
   return attributes.FilterPolicyScope === 'MessageBody' ? 'MessageBody' : 'MessageAttributes';
 }
 

@@ -1,5 +1,6 @@
 import { snsErrors } from './errors.ts';
 import type { SubscriptionRecord, TopicRecord } from './model.ts';
+import { checkTopicPolicy, defaultTopicPolicy, type PolicyCheck } from './topic-policy.ts';
 
 /** Attributes CreateTopic and SetTopicAttributes accept (besides FifoTopic, which only CreateTopic reads). */
 const SETTABLE = new Set([
@@ -34,36 +35,6 @@ const DEFAULT_HTTP_DELIVERY = {
   defaultRequestPolicy: { headerContentType: 'text/plain; charset=UTF-8' },
 };
 
-/**
- * The policy every new topic gets: the account's principals may manage, subscribe to and
- * publish to it (Version 2008-10-17, Id __default_policy_ID, as AWS writes it).
- */
-export function defaultTopicPolicy(topicArn: string, account: string): string {
-  return JSON.stringify({
-    Version: '2008-10-17',
-    Id: '__default_policy_ID',
-    Statement: [
-      {
-        Sid: '__default_statement_ID',
-        Effect: 'Allow',
-        Principal: { AWS: '*' },
-        Action: [
-          'SNS:GetTopicAttributes',
-          'SNS:SetTopicAttributes',
-          'SNS:AddPermission',
-          'SNS:RemovePermission',
-          'SNS:DeleteTopic',
-          'SNS:Subscribe',
-          'SNS:ListSubscriptionsByTopic',
-          'SNS:Publish',
-        ],
-        Resource: topicArn,
-        Condition: { StringEquals: { 'AWS:SourceOwner': account } },
-      },
-    ],
-  });
-}
-
 /** The delivery policy in force: the topic's own values over the defaults, key by key. */
 function effectiveDeliveryPolicy(deliveryPolicy: string | undefined): string {
   let http: Record<string, any> = {};
@@ -82,15 +53,16 @@ function effectiveDeliveryPolicy(deliveryPolicy: string | undefined): string {
   });
 }
 
-/** Checks one attribute for CreateTopic (errors worded "Attributes Reason: …") or SetTopicAttributes. */
-export function validateTopicAttribute(name: string, value: string, onCreate: boolean): void {
+/**
+ * Checks one attribute for CreateTopic (errors worded "Attributes Reason: …") or SetTopicAttributes.
+ * A Policy is checked against the topic it is for (`policy`); an empty one is refused, as SNS does.
+ */
+export function validateTopicAttribute(name: string, value: string, onCreate: boolean, policy: Omit<PolicyCheck, 'prefix'>): void {
   const prefix = onCreate ? 'Attributes Reason: ' : '';
   if (!SETTABLE.has(name)) {
     throw onCreate ? snsErrors.invalidParameter(`Attributes Reason: Invalid attribute name: ${name}`) : snsErrors.invalidParameter('AttributeName');
   }
-  if (name === 'Policy' && value !== '') {
-    if (!isJsonObject(value)) throw snsErrors.invalidParameter(`${prefix}Policy Error: null`);
-  }
+  if (name === 'Policy') checkTopicPolicy(value, { ...policy, prefix });
   if (name === 'DeliveryPolicy' && value !== '') {
     if (!isJsonObject(value)) throw snsErrors.invalidParameter(`${prefix}DeliveryPolicy: failed to parse JSON.`);
   }

@@ -92,6 +92,7 @@ export function effectiveAttributes(attributes: Record<string, string>): Record<
 export function validateQueueAttributes(
   input: Record<string, unknown> | undefined,
   queueExists: (arn: string) => boolean,
+  redrive?: RedriveCheck,
 ): Record<string, string> {
   const out = dict<string>();
   for (const [name, raw] of Object.entries(input ?? {})) {
@@ -109,7 +110,7 @@ export function validateQueueAttributes(
       if (lower !== 'true' && lower !== 'false') throw sqsErrors.invalidAttributeValue(name);
       out[name] = lower;
     } else if (name === 'RedrivePolicy') {
-      out[name] = value === '' ? '' : validateRedrivePolicy(value, queueExists);
+      out[name] = value === '' ? '' : validateRedrivePolicy(value, queueExists, redrive);
     } else if (name === 'Policy') {
       out[name] = value === '' ? '' : validateJsonObject(name, value);
     } else if (name === 'RedriveAllowPolicy') {
@@ -157,7 +158,13 @@ function validateJsonObject(name: string, value: string): string {
   return JSON.stringify(parsed);
 }
 
-function validateRedrivePolicy(value: string, queueExists: (arn: string) => boolean): string {
+/** What a redrive policy is checked against: the source queue, and its target's RedriveAllowPolicy. */
+export interface RedriveCheck {
+  sourceArn: string;
+  redriveAllowPolicyOf: (deadLetterArn: string) => string | undefined;
+}
+
+function validateRedrivePolicy(value: string, queueExists: (arn: string) => boolean, redrive?: RedriveCheck): string {
   const parsed = parseJsonObject(value);
   if (!parsed) {
     throw sqsErrors.invalidPolicyAttribute('RedrivePolicy', value, 'Redrive policy is not a valid JSON map.');
@@ -194,7 +201,24 @@ function validateRedrivePolicy(value: string, queueExists: (arn: string) => bool
   if (typeof target !== 'string' || !queueExists(target)) {
     throw sqsErrors.invalidPolicyAttribute('RedrivePolicy', value, 'Dead letter target does not exist.');
   }
+  if (redrive && !redriveAllowed(redrive.redriveAllowPolicyOf(target), redrive.sourceArn)) {
+    throw sqsErrors.invalidPolicyAttribute(
+      'RedrivePolicy',
+      value,
+      "The dead-letter queue's RedriveAllowPolicy does not allow this queue to use it as a dead-letter queue.",
+    );
+  }
   return JSON.stringify({ deadLetterTargetArn: target, maxReceiveCount: countNumber } satisfies RedrivePolicy);
+}
+
+/** A dead-letter queue's RedriveAllowPolicy: allowAll (the default), denyAll, or byQueue with sourceQueueArns. */
+function redriveAllowed(policy: string | undefined, sourceArn: string): boolean {
+  const parsed = policy ? parseJsonObject(policy) : undefined;
+  if (!parsed || parsed.redrivePermission === 'allowAll') return true;
+  if (parsed.redrivePermission === 'byQueue') {
+    return Array.isArray(parsed.sourceQueueArns) && parsed.sourceQueueArns.includes(sourceArn);
+  }
+  return false;
 }
 
 function validateRedriveAllowPolicy(value: string): string {

@@ -8,6 +8,7 @@ import {
   effectiveAttributes,
   isFifoOnly,
   validateQueueAttributes,
+  type RedriveCheck,
 } from './attributes.ts';
 import { runBatch, validateBatch, type BatchResult } from './batch.ts';
 import { sqsErrors } from './errors.ts';
@@ -23,7 +24,9 @@ import { integerParameter, optionalInteger, validateTags } from './parameters.ts
 import { Queue, type QueueHost, type SqsMessage } from './queue.ts';
 import { decodeReceiptHandle } from './receipt-handle.ts';
 import { renderReceived, type ReceivedMessage } from './received.ts';
+import { SqsRealism } from './realism.ts';
 import { SqsStorage } from './storage.ts';
+import { MessageMoveTasks } from './move-tasks.ts';
 
 export type { BatchResult } from './batch.ts';
 export type { ReceivedMessage } from './received.ts';
@@ -64,9 +67,13 @@ const PURGE_INTERVAL_MS = 60_000;
 export class SqsBackend implements QueueHost {
   private readonly queues = new Map<string, Queue>();
   private readonly storage: SqsStorage;
+  private readonly realism: SqsRealism;
+  /** Dead-letter queue redrives (StartMessageMoveTask and friends). */
+  readonly moveTasks = new MessageMoveTasks(this);
 
   constructor(readonly cloud: Cloud) {
     this.storage = new SqsStorage(cloud.store);
+    this.realism = new SqsRealism(cloud.realism);
     for (const { record, messages } of this.storage.load()) {
       const queue = this.track(
         new Queue(
@@ -85,6 +92,14 @@ export class SqsBackend implements QueueHost {
     return `${this.cloud.baseUrl}/${this.cloud.accountId}/${name}`;
   }
 
+  /** A redrive policy of queue `name` must be allowed by its dead-letter queue's RedriveAllowPolicy. */
+  private redriveCheck(name: string): RedriveCheck {
+    return {
+      sourceArn: this.queueArn(name),
+      redriveAllowPolicyOf: (arn) => this.queueByArn(arn)?.attributes.RedriveAllowPolicy,
+    };
+  }
+
   queueArn(name: string): string {
     return `arn:aws:sqs:${this.cloud.region}:${this.cloud.accountId}:${name}`;
   }
@@ -94,7 +109,9 @@ export class SqsBackend implements QueueHost {
     const parts = arn.split(':');
     if (parts.length !== 6 || parts[0] !== 'arn' || parts[2] !== 'sqs') return undefined;
     if (parts[3] !== this.cloud.region || parts[4] !== this.cloud.accountId) return undefined;
-    return this.queues.get(parts[5]);
+    const queue = this.queues.get(parts[5]);
+    if (queue) this.settle(queue);
+    return queue;
   }
 
   /** The queue a QueueUrl names. Any host is accepted: queues are found by the path. */
@@ -110,7 +127,13 @@ export class SqsBackend implements QueueHost {
     const account = path.length >= 2 ? path.at(-2) : this.cloud.accountId;
     const queue = name !== undefined && account === this.cloud.accountId ? this.queues.get(name) : undefined;
     if (!queue) throw sqsErrors.queueDoesNotExist();
+    this.settle(queue);
     return queue;
+  }
+
+  /** Every queue of the account. */
+  allQueues(): Iterable<Queue> {
+    return this.queues.values();
   }
 
   // ---- QueueHost ----
@@ -146,18 +169,20 @@ export class SqsBackend implements QueueHost {
     if (name.endsWith('.fifo') && QUEUE_NAME.test(name.slice(0, -5))) throw sqsErrors.fifoNotSupported();
     if (!QUEUE_NAME.test(name)) throw sqsErrors.invalidQueueName();
     ctx.cloud.authorize(ctx, 'sqs:CreateQueue', this.queueArn(name));
-    const requested = validateQueueAttributes(attributes, (arn) => this.queueByArn(arn) !== undefined);
+    const requested = validateQueueAttributes(attributes, (arn) => this.queueByArn(arn) !== undefined, this.redriveCheck(name));
 
     const existing = this.queues.get(name);
     if (existing) {
       // Same name and same values for the attributes given: the existing queue is the answer.
-      const current = effectiveAttributes(existing.attributes);
+      // Compared with its latest attributes, propagated or not: the control plane knows them.
+      const current = effectiveAttributes(this.realism.latestAttributes(existing));
       for (const [attribute, value] of Object.entries(requested)) {
         if ((current[attribute] ?? '') !== value) throw sqsErrors.queueNameExists(attribute);
       }
       return this.queueUrl(name);
     }
 
+    this.realism.checkNameReusable(name);
     const validTags = validateTags(name, {}, tags);
     const now = Date.now();
     this.storage.removeQueue(name); // leftovers of an earlier queue with this name, if any
@@ -175,6 +200,7 @@ export class SqsBackend implements QueueHost {
         this.storage.journal(name),
       ),
     );
+    this.realism.created(queue);
     this.storage.saveQueue(queue);
     return this.queueUrl(name);
   }
@@ -221,11 +247,12 @@ export class SqsBackend implements QueueHost {
     }
     const wanted = new Set(names ?? []);
     const all = wanted.has('All');
+    const counts = this.realism.approximateCounts(queue);
     const values: Record<string, string> = {
       ...effectiveAttributes(queue.attributes),
-      ApproximateNumberOfMessages: String(queue.approximateNumberOfMessages),
-      ApproximateNumberOfMessagesDelayed: String(queue.approximateNumberOfMessagesDelayed),
-      ApproximateNumberOfMessagesNotVisible: String(queue.approximateNumberOfMessagesNotVisible),
+      ApproximateNumberOfMessages: String(counts.visible),
+      ApproximateNumberOfMessagesDelayed: String(counts.delayed),
+      ApproximateNumberOfMessagesNotVisible: String(counts.notVisible),
       CreatedTimestamp: String(Math.floor(queue.createdAt / 1000)),
       LastModifiedTimestamp: String(Math.floor(queue.lastModifiedAt / 1000)),
       QueueArn: queue.arn,
@@ -240,9 +267,11 @@ export class SqsBackend implements QueueHost {
   setQueueAttributes(ctx: CallContext, url: unknown, attributes: Record<string, unknown> | undefined): void {
     const queue = this.queueFromUrl(url);
     ctx.cloud.authorize(ctx, 'sqs:SetQueueAttributes', queue.arn);
-    const changes = validateQueueAttributes(attributes, (arn) => this.queueByArn(arn) !== undefined);
+    const changes = validateQueueAttributes(attributes, (arn) => this.queueByArn(arn) !== undefined, this.redriveCheck(queue.name));
     if (Object.keys(changes).length === 0) return;
-    queue.setAttributes(applyAttributes(queue.attributes, changes), Date.now());
+    const next = applyAttributes(this.realism.latestAttributes(queue), changes);
+    // Under realism the change propagates first: reads and behaviour follow the old values meanwhile.
+    if (!this.realism.stageAttributes(queue, next)) queue.setAttributes(next, Date.now());
     this.storage.saveQueue(queue);
   }
 
@@ -264,6 +293,7 @@ export class SqsBackend implements QueueHost {
     queue.purge(Date.now());
     this.queues.delete(queue.name);
     this.storage.removeQueue(queue.name);
+    this.realism.deleted(queue.name);
   }
 
   // ---- tags ----
@@ -393,10 +423,16 @@ export class SqsBackend implements QueueHost {
 
   /** Stops every queue's timer and answers waiting long polls (empty), so shutdown is immediate. */
   close(): void {
+    this.moveTasks.close();
     for (const queue of this.queues.values()) queue.close();
   }
 
   // ---- internals ----
+
+  /** Puts into force the queue's attribute changes that have propagated by now. */
+  private settle(queue: Queue): void {
+    if (this.realism.settle(queue)) this.storage.saveQueue(queue);
+  }
 
   private track(queue: Queue): Queue {
     this.queues.set(queue.name, queue);

@@ -19,6 +19,14 @@ export const sqsErrors = {
       { queryCode: 'QueueAlreadyExists' },
     ),
 
+  /** CreateQueue with the name of a queue deleted less than 60 seconds ago (realism profile). */
+  queueDeletedRecently: () =>
+    new AwsError(
+      'QueueDeletedRecently',
+      'You must wait 60 seconds after deleting a queue before you can create another with the same name.',
+      { queryCode: 'AWS.SimpleQueueService.QueueDeletedRecently' },
+    ),
+
   invalidQueueName: () =>
     new AwsError(
       'InvalidParameterValue',

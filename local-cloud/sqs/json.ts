@@ -71,6 +71,10 @@ export function sqsJson(cloud: Cloud): JsonService {
       DeleteMessageBatch: (input, ctx) => sqs().deleteMessageBatch(ctx, input.QueueUrl, entries(input.Entries)),
       ChangeMessageVisibility: (input, ctx) =>
         sqs().changeMessageVisibility(ctx, input.QueueUrl, input.ReceiptHandle, input.VisibilityTimeout),
+      StartMessageMoveTask: (input, ctx) =>
+        sqs().moveTasks.start(ctx, input.SourceArn, input.DestinationArn, input.MaxNumberOfMessagesPerSecond),
+      ListMessageMoveTasks: (input, ctx) => ({ Results: sqs().moveTasks.list(ctx, input.SourceArn, input.MaxResults) }),
+      CancelMessageMoveTask: (input, ctx) => sqs().moveTasks.cancel(ctx, input.TaskHandle),
       ChangeMessageVisibilityBatch: (input, ctx) =>
         sqs().changeMessageVisibilityBatch(ctx, input.QueueUrl, entries(input.Entries)),
     },

@@ -67,6 +67,15 @@ export function sqsQuery(cloud: Cloud): QueryService {
       },
       ChangeMessageVisibility: (p, ctx) =>
         sqs().changeMessageVisibility(ctx, p.get('QueueUrl'), p.get('ReceiptHandle'), p.int('VisibilityTimeout')),
+      StartMessageMoveTask: (p, ctx) =>
+        sqs().moveTasks.start(ctx, p.get('SourceArn'), p.get('DestinationArn'), p.int('MaxNumberOfMessagesPerSecond')),
+      ListMessageMoveTasks: (p, ctx) => ({
+        // A flattened list: one <ListMessageMoveTasksResultEntry> per task, straight in the result.
+        ListMessageMoveTasksResultEntry: sqs()
+          .moveTasks.list(ctx, p.get('SourceArn'), p.int('MaxResults'))
+          .map((task) => ({ ...task }) as XmlObject),
+      }),
+      CancelMessageMoveTask: (p, ctx) => sqs().moveTasks.cancel(ctx, p.get('TaskHandle')),
       ChangeMessageVisibilityBatch: (p, ctx) => {
         const entries = p.structs('ChangeMessageVisibilityBatchRequestEntry').map((e) => ({
           Id: e.get('Id'),

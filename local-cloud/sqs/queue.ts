@@ -3,6 +3,10 @@ import { Deque } from './deque.ts';
 import { MinHeap } from './heap.ts';
 import type { MessageAttributeValue } from './message-attributes.ts';
 import { encodeReceiptHandle, nextReceiveToken } from './receipt-handle.ts';
+import type { StagedChange } from '../realism/staged.ts';
+
+/** Attributes set but not yet in force (realism profile): the whole new set, and when it was set. */
+export type PendingAttributes = StagedChange<{ attributes: Record<string, string>; modifiedAt: number }>;
 
 /**
  * visible: can be received; delayed: sent with DelaySeconds, not yet visible; inflight: received,
@@ -88,6 +92,7 @@ export interface QueueInit {
   createdAt: number;
   lastModifiedAt: number;
   lastPurgeAt?: number;
+  pendingAttributes?: PendingAttributes[];
 }
 
 interface Entry {
@@ -123,6 +128,8 @@ export class Queue {
   readonly createdAt: number;
   lastModifiedAt: number;
   lastPurgeAt: number | undefined;
+  /** Attribute changes still propagating, oldest first (see realism.ts); `attributes` are those in force. */
+  readonly pendingAttributes: PendingAttributes[];
 
   /** By message id, in order of arrival. */
   readonly messages = new Map<string, SqsMessage>();
@@ -150,6 +157,7 @@ export class Queue {
     this.createdAt = init.createdAt;
     this.lastModifiedAt = init.lastModifiedAt;
     this.lastPurgeAt = init.lastPurgeAt;
+    this.pendingAttributes = init.pendingAttributes ? [...init.pendingAttributes] : [];
   }
 
   get approximateNumberOfMessages(): number {

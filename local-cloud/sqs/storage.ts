@@ -2,7 +2,7 @@ import { dict } from '../core/dict.ts';
 import type { StateStore } from '../state/store.ts';
 import type { MessageAttributeValue } from './message-attributes.ts';
 import { md5Hex, md5OfAttributes } from './md5.ts';
-import type { MessageJournal, NewMessage, Queue, SavedVisibility, SqsMessage } from './queue.ts';
+import type { MessageJournal, NewMessage, PendingAttributes, Queue, SavedVisibility, SqsMessage } from './queue.ts';
 
 /**
  * How SQS state lies on disk, through the cloud's StateStore:
@@ -27,6 +27,8 @@ export interface QueueRecord {
   createdAt: number;
   lastModifiedAt: number;
   lastPurgeAt?: number;
+  /** Attribute changes not yet in force (realism profile); they take effect on time after a restart too. */
+  pendingAttributes?: PendingAttributes[];
 }
 
 interface AttributeRecord {
@@ -179,6 +181,7 @@ function queueRecord(queue: Queue): QueueRecord {
     createdAt: queue.createdAt,
     lastModifiedAt: queue.lastModifiedAt,
     lastPurgeAt: queue.lastPurgeAt,
+    ...(queue.pendingAttributes.length > 0 ? { pendingAttributes: queue.pendingAttributes } : {}),
   };
 }
 

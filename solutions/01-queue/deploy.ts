@@ -11,15 +11,17 @@ import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
+  ListQueueTagsCommand,
   QueueDeletedRecently,
+  QueueDoesNotExist,
   QueueNameExists,
   SetQueueAttributesCommand,
-  TagQueueCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { sqsClient } from '../../lib/clients.ts';
 import { resolveTarget } from '../../lib/config.ts';
 import { names, workbookTags } from '../../lib/names.ts';
+import { refuseUnlessOurs } from '../../lib/ownership.ts';
 import { cmd, detail, heading, next, ok } from '../../lib/output.ts';
 import { MONITOR_TIMEOUT_SECONDS, VISIBILITY_TIMEOUT_PER_FUNCTION_TIMEOUT } from '../../lib/pipeline.ts';
 import { runWhenExecuted } from '../../lib/steps.ts';
@@ -77,10 +79,11 @@ export async function deploy() {
  * CreateQueue, safe to repeat. For a queue that exists with the same attributes, SQS just
  * returns its URL. If an attribute differs (you changed a setting since the last run), SQS
  * refuses with QueueAlreadyExists (QueueNameExists in SDK v3); then we apply the new
- * attributes to the existing queue.
+ * attributes to the existing queue — only if an earlier run made it (it carries our tag).
  */
 async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
   const tags = workbookTags(); // `npm run teardown` removes only what carries this tag
+  await refuseSomeoneElsesQueue(sqs, name);
   try {
     const { QueueUrl } = await retry(
       () => sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes, tags })),
@@ -98,10 +101,25 @@ async function createQueue(sqs: SQSClient, name: string, attributes: Record<stri
     if (!(err instanceof QueueNameExists)) throw err;
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
     await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: attributes }));
-    await sqs.send(new TagQueueCommand({ QueueUrl, Tags: tags }));
     ok(`${name} existed with other settings: applied this script's attributes with SetQueueAttributes`);
     return QueueUrl!;
   }
+}
+
+/**
+ * A queue of this name that the workbook did not make (it lacks our tag) is someone else's:
+ * the script neither changes nor tags it, so `npm run teardown` never deletes it.
+ */
+async function refuseSomeoneElsesQueue(sqs: SQSClient, name: string): Promise<void> {
+  let queueUrl: string | undefined;
+  try {
+    queueUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
+  } catch (err) {
+    if (err instanceof QueueDoesNotExist) return; // not there yet: CreateQueue makes it, with our tag
+    throw err;
+  }
+  const { Tags } = await sqs.send(new ListQueueTagsCommand({ QueueUrl: queueUrl }));
+  refuseUnlessOurs('queue', name, Tags);
 }
 
 runWhenExecuted(import.meta.url, deploy);

@@ -16,7 +16,6 @@ import {
   EntityAlreadyExistsException,
   GetRoleCommand,
   PutRolePolicyCommand,
-  TagRoleCommand,
   UpdateAssumeRolePolicyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
@@ -36,7 +35,6 @@ import {
   RemovePermissionCommand,
   ResourceNotFoundException,
   Runtime,
-  TagResourceCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionActiveV2,
@@ -58,18 +56,21 @@ import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
+  ListQueueTagsCommand,
   QueueDeletedRecently,
+  QueueDoesNotExist,
   QueueNameExists,
   SetQueueAttributesCommand,
-  TagQueueCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { dynamoDbClient, iamClient, lambdaClient, logsClient, snsClient, sqsClient, stsClient } from '../../lib/clients.ts';
 import { resolveTarget } from '../../lib/config.ts';
 import { WorkbookError, errorName } from '../../lib/errors.ts';
-import { HANDLER, bundleHandler, whenRoleAssumable } from '../../lib/lambda.ts';
+import { managedPolicyArn, partitionOfArn } from '../../lib/partition.ts';
+import { HANDLER, bundleHandler, oneChangeAtATime, waitUntilFunctionSettled, whenRoleAssumable } from '../../lib/lambda.ts';
 import { names, workbookTagList, workbookTags } from '../../lib/names.ts';
+import { refuseUnlessOurs } from '../../lib/ownership.ts';
 import { cmd, detail, heading, next, ok } from '../../lib/output.ts';
 import { runWhenExecuted } from '../../lib/steps.ts';
 import { todo } from '../../lib/todo.ts';
@@ -96,7 +97,8 @@ const TRUST_POLICY = {
   Version: '2012-10-17',
   Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
 };
-const BASIC_EXECUTION_POLICY_ARN = 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
+/** Its ARN, arn:PARTITION:iam::aws:policy/…, is in the partition of the role (aws, aws-cn, aws-us-gov). */
+const BASIC_EXECUTION_POLICY = 'service-role/AWSLambdaBasicExecutionRole';
 /** The role's inline policies: what the function may do beyond logging. */
 const RECORD_POLICY_NAME = 'record-order-events';
 const FAILURES_POLICY_NAME = 'report-failures';
@@ -140,7 +142,7 @@ export async function deploy() {
   // 2. The execution role: logs, PutItem on this one table, and SendMessage to the failures queue.
   const iam = iamClient();
   const roleArn = await ensureRole(iam, n.recorderRole);
-  await iam.send(new AttachRolePolicyCommand({ RoleName: n.recorderRole, PolicyArn: BASIC_EXECUTION_POLICY_ARN }));
+  await iam.send(new AttachRolePolicyCommand({ RoleName: n.recorderRole, PolicyArn: managedPolicyArn(partitionOfArn(roleArn), BASIC_EXECUTION_POLICY) }));
   const recordPolicy = {
     Version: '2012-10-17',
     Statement: [{ Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: tableArn }],
@@ -239,10 +241,10 @@ async function findTable(name: string): Promise<string> {
   }
 }
 
-/** The topic's ARN (region and account from the target), if the topic exists. */
+/** The topic's ARN (partition and account from who we are, region from the target), if the topic exists. */
 async function findTopic(sns: SNSClient, name: string): Promise<string> {
-  const { Account } = await stsClient().send(new GetCallerIdentityCommand({}));
-  const arn = `arn:aws:sns:${resolveTarget().region}:${Account}:${name}`;
+  const { Account, Arn } = await stsClient().send(new GetCallerIdentityCommand({}));
+  const arn = `arn:${partitionOfArn(Arn!)}:sns:${resolveTarget().region}:${Account}:${name}`;
   try {
     await sns.send(new GetTopicAttributesCommand({ TopicArn: arn }));
     return arn;
@@ -252,9 +254,17 @@ async function findTopic(sns: SNSClient, name: string): Promise<string> {
   }
 }
 
-/** CreateQueue, safe to repeat (step 1 explains QueueNameExists and the 60 s after a delete). */
+/**
+ * CreateQueue, safe to repeat (step 1 explains QueueNameExists and the 60 s after a delete). A
+ * queue of this name without our tag is someone else's, and is left alone.
+ */
 async function ensureFailureQueue(sqs: SQSClient, name: string): Promise<{ url: string; arn: string }> {
   const attributes = { MessageRetentionPeriod: String(FAILURE_RETENTION_SECONDS) };
+  const existingUrl = await sqs.send(new GetQueueUrlCommand({ QueueName: name })).then(
+    (out) => out.QueueUrl,
+    (err) => (err instanceof QueueDoesNotExist ? undefined : Promise.reject(err)),
+  );
+  if (existingUrl) refuseUnlessOurs('queue', name, (await sqs.send(new ListQueueTagsCommand({ QueueUrl: existingUrl }))).Tags);
   let url: string;
   try {
     const created = await retry(() => sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes, tags: workbookTags() })), {
@@ -269,13 +279,15 @@ async function ensureFailureQueue(sqs: SQSClient, name: string): Promise<{ url: 
     if (!(err instanceof QueueNameExists)) throw err;
     url = (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!;
     await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes }));
-    await sqs.send(new TagQueueCommand({ QueueUrl: url, Tags: workbookTags() }));
   }
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
   return { url, arn: Attributes!.QueueArn! };
 }
 
-/** CreateRole, or for a role made by an earlier run: its trust policy and tags brought up to date. */
+/**
+ * CreateRole, or for a role an earlier run made: its trust policy brought up to date. A role of
+ * this name without our tag is someone else's, and is left alone.
+ */
 async function ensureRole(iam: IAMClient, name: string): Promise<string> {
   const trust = JSON.stringify(TRUST_POLICY);
   try {
@@ -290,9 +302,10 @@ async function ensureRole(iam: IAMClient, name: string): Promise<string> {
     return Role!.Arn!;
   } catch (err) {
     if (!(err instanceof EntityAlreadyExistsException)) throw err;
+    const { Role } = await iam.send(new GetRoleCommand({ RoleName: name }));
+    refuseUnlessOurs('role', name, Role!.Tags);
     await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: name, PolicyDocument: trust }));
-    await iam.send(new TagRoleCommand({ RoleName: name, Tags: workbookTagList() }));
-    return (await iam.send(new GetRoleCommand({ RoleName: name }))).Role!.Arn!;
+    return Role!.Arn!;
   }
 }
 
@@ -317,10 +330,13 @@ type Configuration = Required<Pick<FunctionConfiguration, 'FunctionName' | 'Role
 async function ensureFunction(lambda: LambdaClient, code: { zip: Uint8Array; sha256: string }, configuration: Configuration): Promise<string> {
   const name = configuration.FunctionName;
   const role = configuration.Role.slice(configuration.Role.lastIndexOf('/') + 1);
-  const existing = await lambda.send(new GetFunctionCommand({ FunctionName: name })).then(
-    (out) => out.Configuration,
+  const found = await lambda.send(new GetFunctionCommand({ FunctionName: name })).then(
+    (out) => out,
     (err) => (err instanceof ResourceNotFoundException ? undefined : Promise.reject(err)),
   );
+  // A function of this name without our tag is someone else's: left alone.
+  if (found) refuseUnlessOurs('function', name, found.Tags);
+  const existing = found?.Configuration;
   if (!existing) {
     const created = await whenRoleAssumable(
       () => lambda.send(new CreateFunctionCommand({ ...configuration, Code: { ZipFile: code.zip }, Tags: workbookTags() })),
@@ -330,18 +346,22 @@ async function ensureFunction(lambda: LambdaClient, code: { zip: Uint8Array; sha
     ok(`${name}: created (${configuration.Runtime}, ${configuration.MemorySize} MB, ${configuration.Timeout} s timeout)`);
     return created.FunctionArn!;
   }
+  // One change at a time: wait while the function is Pending or an update is InProgress, and
+  // retry Lambda's ResourceConflictException (step 2 explains).
+  await waitUntilFunctionSettled(lambda, name);
   const changed: string[] = [];
   if (existing.CodeSha256 !== code.sha256) {
-    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: code.zip }));
+    await oneChangeAtATime(lambda, name, () => lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: code.zip })));
     await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 120 }, { FunctionName: name });
     changed.push('code');
   }
   if (configurationDiffers(existing, configuration)) {
-    await whenRoleAssumable(() => lambda.send(new UpdateFunctionConfigurationCommand(configuration)), role);
+    await oneChangeAtATime(lambda, name, () =>
+      whenRoleAssumable(() => lambda.send(new UpdateFunctionConfigurationCommand(configuration)), role),
+    );
     await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 120 }, { FunctionName: name });
     changed.push('configuration');
   }
-  await lambda.send(new TagResourceCommand({ Resource: existing.FunctionArn, Tags: workbookTags() }));
   ok(`${name}: ${changed.length ? `updated its ${changed.join(' and ')}` : 'already up to date'}`);
   return existing.FunctionArn!;
 }

@@ -13,7 +13,6 @@ import {
   EntityAlreadyExistsException,
   GetRoleCommand,
   PutRolePolicyCommand,
-  TagRoleCommand,
   UpdateAssumeRolePolicyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
@@ -29,7 +28,6 @@ import {
   GetFunctionCommand,
   ResourceNotFoundException,
   Runtime,
-  TagResourceCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionActiveV2,
@@ -41,8 +39,10 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, QueueDoesNotExist, type 
 import { iamClient, lambdaClient, logsClient, sqsClient } from '../../lib/clients.ts';
 import { resolveTarget } from '../../lib/config.ts';
 import { WorkbookError } from '../../lib/errors.ts';
-import { HANDLER, bundleHandler, whenRoleAssumable } from '../../lib/lambda.ts';
+import { managedPolicyArn, partitionOfArn } from '../../lib/partition.ts';
+import { HANDLER, bundleHandler, oneChangeAtATime, waitUntilFunctionSettled, whenRoleAssumable } from '../../lib/lambda.ts';
 import { names, workbookTagList, workbookTags } from '../../lib/names.ts';
+import { refuseUnlessOurs } from '../../lib/ownership.ts';
 import { cmd, detail, heading, next, ok } from '../../lib/output.ts';
 import { runWhenExecuted } from '../../lib/steps.ts';
 import { todo } from '../../lib/todo.ts';
@@ -62,7 +62,8 @@ const TRUST_POLICY = {
   Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
 };
 /** AWS's managed policy for function logs: create the log stream and put log events, nothing else. */
-const BASIC_EXECUTION_POLICY_ARN = 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
+/** Its ARN, arn:PARTITION:iam::aws:policy/…, is in the partition of the role (aws, aws-cn, aws-us-gov). */
+const BASIC_EXECUTION_POLICY = 'service-role/AWSLambdaBasicExecutionRole';
 /** The role's inline policy: what the function may do beyond logging. */
 const SEND_POLICY_NAME = 'send-orders';
 
@@ -76,7 +77,7 @@ export async function deploy() {
   // 1. The execution role: who the function is when it calls AWS.
   const iam = iamClient();
   const roleArn = await ensureRole(iam, n.intakeRole);
-  await iam.send(new AttachRolePolicyCommand({ RoleName: n.intakeRole, PolicyArn: BASIC_EXECUTION_POLICY_ARN }));
+  await iam.send(new AttachRolePolicyCommand({ RoleName: n.intakeRole, PolicyArn: managedPolicyArn(partitionOfArn(roleArn), BASIC_EXECUTION_POLICY) }));
 
   // 2. Exercise: the one thing the function may do besides logging. One action, on one queue.
   const sendOrdersPolicy = {
@@ -124,19 +125,26 @@ export async function deploy() {
     await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 120 }, { FunctionName: n.intakeFunction });
     ok(`${n.intakeFunction}: created (${RUNTIME}, ${MEMORY_MB} MB, ${TIMEOUT_SECONDS} s timeout, code ${kilobytes(code.zip.length)} zipped)`);
   } else {
+    // Lambda takes one change at a time: a function still Pending (an earlier run created it
+    // moments ago) or with an update InProgress refuses another with ResourceConflictException.
+    // oneChangeAtATime waits for it with the SDK's waiters, and retries that refusal.
+    await waitUntilFunctionSettled(lambda, n.intakeFunction);
     const changed: string[] = [];
     if (existing.CodeSha256 !== code.sha256) {
-      await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: n.intakeFunction, ZipFile: code.zip }));
+      await oneChangeAtATime(lambda, n.intakeFunction, () =>
+        lambda.send(new UpdateFunctionCodeCommand({ FunctionName: n.intakeFunction, ZipFile: code.zip })),
+      );
       // One update at a time: the next would fail with ResourceConflictException while this one runs.
       await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 120 }, { FunctionName: n.intakeFunction });
       changed.push('code');
     }
     if (configurationDiffers(existing, configuration)) {
-      await whenRoleAssumable(() => lambda.send(new UpdateFunctionConfigurationCommand(configuration)), n.intakeRole);
+      await oneChangeAtATime(lambda, n.intakeFunction, () =>
+        whenRoleAssumable(() => lambda.send(new UpdateFunctionConfigurationCommand(configuration)), n.intakeRole),
+      );
       await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 120 }, { FunctionName: n.intakeFunction });
       changed.push('configuration');
     }
-    await lambda.send(new TagResourceCommand({ Resource: existing.FunctionArn, Tags: workbookTags() }));
     ok(`${n.intakeFunction}: ${changed.length ? `updated its ${changed.join(' and ')}` : 'already up to date'}`);
   }
   detail(`QUEUE_URL=${ordersQueueUrl}`);
@@ -156,7 +164,10 @@ async function findOrdersQueue(sqs: SQSClient, name: string) {
   }
 }
 
-/** CreateRole, or for a role made by an earlier run: its trust policy and tags brought up to date. */
+/**
+ * CreateRole, or for a role an earlier run made: its trust policy brought up to date. A role of
+ * this name without our tag is someone else's, and is left alone.
+ */
 async function ensureRole(iam: IAMClient, name: string): Promise<string> {
   const trust = JSON.stringify(TRUST_POLICY);
   try {
@@ -171,9 +182,9 @@ async function ensureRole(iam: IAMClient, name: string): Promise<string> {
     return Role!.Arn!;
   } catch (err) {
     if (!(err instanceof EntityAlreadyExistsException)) throw err;
-    await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: name, PolicyDocument: trust }));
-    await iam.send(new TagRoleCommand({ RoleName: name, Tags: workbookTagList() }));
     const { Role } = await iam.send(new GetRoleCommand({ RoleName: name }));
+    refuseUnlessOurs('role', name, Role!.Tags);
+    await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: name, PolicyDocument: trust }));
     return Role!.Arn!;
   }
 }
@@ -192,10 +203,12 @@ async function ensureLogGroup(logs: CloudWatchLogsClient, name: string): Promise
   await logs.send(new PutRetentionPolicyCommand({ logGroupName: name, retentionInDays: LOG_RETENTION_DAYS }));
 }
 
-/** The function's configuration, or undefined when there is no such function yet. */
+/** The function's configuration, or undefined when there is no such function yet; someone else's (without our tag) is refused. */
 async function getFunction(lambda: LambdaClient, name: string): Promise<FunctionConfiguration | undefined> {
   try {
-    return (await lambda.send(new GetFunctionCommand({ FunctionName: name }))).Configuration;
+    const { Configuration, Tags } = await lambda.send(new GetFunctionCommand({ FunctionName: name }));
+    refuseUnlessOurs('function', name, Tags);
+    return Configuration;
   } catch (err) {
     if (err instanceof ResourceNotFoundException) return undefined;
     throw err;

@@ -18,6 +18,7 @@ import {
   NotFoundException,
   PutIntegrationCommand,
   PutMethodCommand,
+  TooManyRequestsException,
   UpdateStageCommand,
   type APIGatewayClient,
   type RestApi,
@@ -31,14 +32,17 @@ import {
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { invokeUrl } from '../../lib/api.ts';
+import { executeApiArn, invokeUrl } from '../../lib/api.ts';
 import { apiGatewayClient, lambdaClient, stsClient } from '../../lib/clients.ts';
 import { resolveTarget } from '../../lib/config.ts';
 import { WorkbookError } from '../../lib/errors.ts';
+import { partitionOfArn } from '../../lib/partition.ts';
 import { TAG_KEY, names, workbookTags } from '../../lib/names.ts';
+import { refuseUnlessOurs } from '../../lib/ownership.ts';
 import { cmd, detail, heading, next, ok, say } from '../../lib/output.ts';
 import { runWhenExecuted } from '../../lib/steps.ts';
 import { todo } from '../../lib/todo.ts';
+import { retryWhileBusy } from '../../lib/wait.ts';
 
 /** The one route: POST /orders. */
 const PATH_PART = 'orders';
@@ -46,21 +50,26 @@ const HTTP_METHOD = 'POST';
 /** The permission's statement id: fixed, so a second run finds (and keeps or replaces) its own statement. */
 const PERMISSION_ID = 'apigateway-post-orders';
 /**
- * Stage throttling: a steady 100 requests a second, bursts up to 200. Beyond that API Gateway
- * answers 429 without invoking the function: a runaway client cannot run up your bill.
+ * Stage throttling: a steady 5 requests a second, bursts up to 10 — plenty for a learner's shop.
+ * Beyond that API Gateway answers 429 without invoking the function (and without billing the
+ * call). It bounds, roughly (AWS applies it on a best-effort basis), what anyone on the internet
+ * can make this public API spend: at most 432,000 orders a day, about $4 a day beyond the free
+ * tier (README.md shows the arithmetic). It is no substitute for a budget alert.
  */
-const RATE_LIMIT = 100;
-const BURST_LIMIT = 200;
+const RATE_LIMIT = 5;
+const BURST_LIMIT = 10;
 
 export async function deploy() {
   const n = names();
   const { region } = resolveTarget();
   heading(`Step 3: the REST API, POST /orders (${resolveTarget().label})`);
 
-  // 0. What step 2 made: the intake function, by ARN. And the account the API lives in.
+  // 0. What step 2 made: the intake function, by ARN. And the account the API lives in, and its
+  //    partition (the second field of every ARN: aws; aws-cn in China; aws-us-gov in GovCloud).
   const lambda = lambdaClient();
   const functionArn = await findFunction(lambda, n.intakeFunction);
-  const { Account: accountId } = await stsClient().send(new GetCallerIdentityCommand({}));
+  const { Account: accountId, Arn: callerArn } = await stsClient().send(new GetCallerIdentityCommand({}));
+  const partition = partitionOfArn(callerArn!);
 
   // 1. The REST API, found by name and tag, or created.
   const apigw = apiGatewayClient();
@@ -81,19 +90,31 @@ export async function deploy() {
       httpMethod: HTTP_METHOD,
       type: 'AWS_PROXY',
       integrationHttpMethod: 'POST',
-      uri: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${functionArn}/invocations`,
+      uri: `arn:${partition}:apigateway:${region}:lambda:path/2015-03-31/functions/${functionArn}/invocations`,
     }),
   );
   ok(`${HTTP_METHOD} /${PATH_PART} → ${n.intakeFunction} (AWS_PROXY, no authorization)`);
 
   // 4. Exercise: let API Gateway invoke the function, only for calls to this API's POST /orders,
-  //    in any stage. API Gateway presents arn:aws:execute-api:REGION:ACCOUNT:API_ID/STAGE/METHOD/PATH.
-  const sourceArn: string = todo('step 3: the SourceArn: arn:aws:execute-api:REGION:ACCOUNT:API_ID/*/POST/orders, from region, accountId, restApiId');
+  //    in any stage. API Gateway presents arn:PARTITION:execute-api:REGION:ACCOUNT:API_ID/STAGE/METHOD/PATH.
+  const sourceArn: string = todo('step 3: the SourceArn arn:PARTITION:execute-api:REGION:ACCOUNT:API_ID/*/POST/orders: executeApiArn({ partition, region, accountId: accountId!, apiId: restApiId, stage: "*", method: HTTP_METHOD, path: `/${PATH_PART}` }) from lib/api.ts');
   await allowApiGateway(lambda, n.intakeFunction, sourceArn);
 
   // 5. Publish: a deployment is a snapshot of the API; the stage serves it. Then the stage's throttling.
-  const deployment = await apigw.send(
-    new CreateDeploymentCommand({ restApiId, stageName: n.apiStage, description: `npm run step:3 at ${new Date().toISOString()}` }),
+  //    AWS takes one CreateDeployment per account every 5 seconds, and refuses more with
+  //    TooManyRequestsException (saying when to come back: Retry-After): a quick re-run waits its turn.
+  const deployment = await retryWhileBusy(
+    () =>
+      apigw.send(
+        new CreateDeploymentCommand({ restApiId, stageName: n.apiStage, description: `npm run step:3 at ${new Date().toISOString()}` }),
+      ),
+    {
+      busy: (err) => err instanceof TooManyRequestsException,
+      waitingMessage: 'API Gateway takes one deployment every 5 seconds per account. Waiting our turn…',
+      deadlineMs: 60_000,
+      initialDelayMs: 1_000,
+      maxDelayMs: 5_000,
+    },
   );
   await apigw.send(
     new UpdateStageCommand({
@@ -125,16 +146,20 @@ async function findFunction(lambda: LambdaClient, name: string): Promise<string>
 
 /**
  * API names are not unique in API Gateway: creating one per run would leave a heap of APIs.
- * So the script looks for the one it made (this name AND our tag) before creating it.
+ * So the script looks for the one it made (this name AND our tag) before creating it. An API of
+ * this name without our tag is someone else's: the script stops rather than set up a second
+ * API of the same name beside it.
  */
 async function ensureRestApi(apigw: APIGatewayClient, name: string): Promise<RestApi> {
-  const ours: RestApi[] = [];
+  const sameName: RestApi[] = [];
   let position: string | undefined;
   do {
     const page = await apigw.send(new GetRestApisCommand({ limit: 500, position }));
-    ours.push(...(page.items ?? []).filter((api) => api.name === name && api.tags?.[TAG_KEY] === workbookTags()[TAG_KEY]));
+    sameName.push(...(page.items ?? []).filter((api) => api.name === name));
     position = page.position;
   } while (position);
+  const ours = sameName.filter((api) => api.tags?.[TAG_KEY] === workbookTags()[TAG_KEY]);
+  if (ours.length === 0 && sameName.length > 0) refuseUnlessOurs('REST API', `${name} (id ${sameName[0].id})`, sameName[0].tags);
   if (ours.length > 0) {
     // Several, after some mishap: use the newest; `npm run teardown` removes them all.
     const api = ours.sort((a, b) => (b.createdDate?.getTime() ?? 0) - (a.createdDate?.getTime() ?? 0))[0];

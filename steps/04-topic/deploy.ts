@@ -16,11 +16,11 @@ import {
   CreateTopicCommand,
   InvalidParameterException,
   ListSubscriptionsByTopicCommand,
+  ListTagsForResourceCommand,
   GetSubscriptionAttributesCommand,
   SetSubscriptionAttributesCommand,
   SetTopicAttributesCommand,
   SubscribeCommand,
-  TagResourceCommand,
   type SNSClient,
   type Subscription,
 } from '@aws-sdk/client-sns';
@@ -28,6 +28,7 @@ import { snsClient } from '../../lib/clients.ts';
 import { displayPath, resolveTarget } from '../../lib/config.ts';
 import { WorkbookError } from '../../lib/errors.ts';
 import { names, workbookTagList } from '../../lib/names.ts';
+import { refuseUnlessOurs } from '../../lib/ownership.ts';
 import { cmd, detail, heading, next, ok, say, warn } from '../../lib/output.ts';
 import { runWhenExecuted } from '../../lib/steps.ts';
 import { waitFor } from '../../lib/wait.ts';
@@ -36,10 +37,16 @@ import { waitFor } from '../../lib/wait.ts';
 const DISPLAY_NAME = 'Order updates';
 
 /**
- * The email subscription's filter policy, on the updates' `status` attribute: every update except
- * the checks' test updates (status "check-probe"), which no person needs to read.
+ * The email subscription's filter policy, applied to the update itself (FilterPolicyScope
+ * MessageBody): every update except the checks' — their test updates (status "check-probe") and
+ * the updates of their probe orders, which go through the pipeline as real orders do but for a
+ * customer whose id starts with "check-". No person needs to read those.
  */
-const EMAIL_FILTER_POLICY = JSON.stringify({ status: [{ 'anything-but': 'check-probe' }] });
+const EMAIL_FILTER_POLICY = JSON.stringify({
+  status: [{ 'anything-but': 'check-probe' }],
+  customerId: [{ 'anything-but': { prefix: 'check-' } }],
+});
+const EMAIL_FILTER_SCOPE = 'MessageBody';
 
 export async function deploy() {
   const n = names();
@@ -68,24 +75,30 @@ export async function deploy() {
 /**
  * CreateTopic, safe to repeat. If an attribute or a tag differs from the topic's (you changed a
  * setting since the last run), SNS refuses with InvalidParameter "Topic already exists with
- * different attributes" (or tags); then the script applies the new values to the existing topic.
+ * different attributes" (or tags); then the script applies the new attributes to the existing
+ * topic — only if an earlier run made it (it carries our tag). Anyone else's is left alone.
  */
 async function createTopic(sns: SNSClient, name: string, attributes: Record<string, string>): Promise<string> {
   const tags = workbookTagList(); // `npm run teardown` removes only what carries this tag
+  let topicArn: string;
+  let differs = false;
   try {
-    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: name, Attributes: attributes, Tags: tags }));
-    return TopicArn!;
+    topicArn = (await sns.send(new CreateTopicCommand({ Name: name, Attributes: attributes, Tags: tags }))).TopicArn!;
   } catch (err) {
     if (!(err instanceof InvalidParameterException) || !/already exists with different/.test(err.message)) throw err;
     // Without attributes and tags, CreateTopic only returns the existing topic's ARN.
-    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: name }));
-    for (const [AttributeName, AttributeValue] of Object.entries(attributes)) {
-      await sns.send(new SetTopicAttributesCommand({ TopicArn, AttributeName, AttributeValue }));
-    }
-    await sns.send(new TagResourceCommand({ ResourceArn: TopicArn, Tags: tags }));
-    ok(`${name} existed with other settings: applied this script's attributes and tags`);
-    return TopicArn!;
+    topicArn = (await sns.send(new CreateTopicCommand({ Name: name }))).TopicArn!;
+    differs = true;
   }
+  const { Tags } = await sns.send(new ListTagsForResourceCommand({ ResourceArn: topicArn }));
+  refuseUnlessOurs('topic', name, Tags);
+  if (differs) {
+    for (const [AttributeName, AttributeValue] of Object.entries(attributes)) {
+      await sns.send(new SetTopicAttributesCommand({ TopicArn: topicArn, AttributeName, AttributeValue }));
+    }
+    ok(`${name} existed with other settings: applied this script's attributes`);
+  }
+  return topicArn;
 }
 
 /**
@@ -108,7 +121,12 @@ async function subscribeEmail(sns: SNSClient, topicArn: string, email: string): 
   if (!existing) {
     // For email, SNS answers "pending confirmation" and sends the address a confirmation request.
     await sns.send(
-      new SubscribeCommand({ TopicArn: topicArn, Protocol: 'email', Endpoint: email, Attributes: { FilterPolicy: EMAIL_FILTER_POLICY } }),
+      new SubscribeCommand({
+        TopicArn: topicArn,
+        Protocol: 'email',
+        Endpoint: email,
+        Attributes: { FilterPolicy: EMAIL_FILTER_POLICY, FilterPolicyScope: EMAIL_FILTER_SCOPE },
+      }),
     );
     ok(`${email}: subscribed; SNS sent a confirmation request to that address`);
   } else {
@@ -117,9 +135,14 @@ async function subscribeEmail(sns: SNSClient, topicArn: string, email: string): 
   await explainConfirmation(topicArn, email);
 }
 
-/** A subscription made before the filter policy existed gets it now. */
+/** A subscription made before this filter policy existed gets it now (the scope first: the policy is read in it). */
 async function applyFilterPolicy(sns: SNSClient, subscriptionArn: string): Promise<void> {
   const { Attributes = {} } = await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn }));
+  if (Attributes.FilterPolicyScope !== EMAIL_FILTER_SCOPE) {
+    await sns.send(
+      new SetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn, AttributeName: 'FilterPolicyScope', AttributeValue: EMAIL_FILTER_SCOPE }),
+    );
+  }
   if (Attributes.FilterPolicy === EMAIL_FILTER_POLICY) return;
   await sns.send(
     new SetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn, AttributeName: 'FilterPolicy', AttributeValue: EMAIL_FILTER_POLICY }),
@@ -140,6 +163,12 @@ async function subscriptionsOf(sns: SNSClient, topicArn: string): Promise<Subscr
 /** How to confirm: the link in the email on AWS; on the local cloud, the same email in its outbox. */
 async function explainConfirmation(topicArn: string, email: string): Promise<void> {
   const target = resolveTarget();
+  if (target.kind !== 'local' && !target.realAws) {
+    // An emulator such as LocalStack keeps SNS email to itself: no confirmation, no updates arrive.
+    say(`  ${target.endpoint} is an emulator: it sends no email (LocalStack keeps SNS email to itself), so expect no`);
+    say('  confirmation and no updates in your inbox. The pipeline works without them.');
+    return;
+  }
   if (target.kind !== 'local') {
     say(`  Confirm it: open the email "${DISPLAY_NAME} - Subscription Confirmation" (from no-reply@sns.amazonaws.com;`);
     say('  look in spam too) and click "Confirm subscription". SNS deletes a subscription left unconfirmed for 48 hours;');

@@ -15,7 +15,6 @@ import {
   EntityAlreadyExistsException,
   GetRoleCommand,
   PutRolePolicyCommand,
-  TagRoleCommand,
   UpdateAssumeRolePolicyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
@@ -36,7 +35,6 @@ import {
   ListEventSourceMappingsCommand,
   ResourceNotFoundException,
   Runtime,
-  TagResourceCommand,
   UpdateEventSourceMappingCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
@@ -52,8 +50,10 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { iamClient, lambdaClient, logsClient, snsClient, sqsClient, stsClient } from '../../lib/clients.ts';
 import { resolveTarget } from '../../lib/config.ts';
 import { WorkbookError } from '../../lib/errors.ts';
-import { HANDLER, bundleHandler, whenRoleAssumable } from '../../lib/lambda.ts';
+import { managedPolicyArn, partitionOfArn } from '../../lib/partition.ts';
+import { HANDLER, bundleHandler, oneChangeAtATime, waitUntilFunctionSettled, whenRoleAssumable } from '../../lib/lambda.ts';
 import { names, workbookTagList, workbookTags } from '../../lib/names.ts';
+import { refuseUnlessOurs } from '../../lib/ownership.ts';
 import { cmd, detail, heading, next, ok } from '../../lib/output.ts';
 import { MONITOR_TIMEOUT_SECONDS } from '../../lib/pipeline.ts';
 import { runWhenExecuted } from '../../lib/steps.ts';
@@ -78,7 +78,8 @@ const TRUST_POLICY = {
   Version: '2012-10-17',
   Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
 };
-const BASIC_EXECUTION_POLICY_ARN = 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
+/** Its ARN, arn:PARTITION:iam::aws:policy/…, is in the partition of the role (aws, aws-cn, aws-us-gov). */
+const BASIC_EXECUTION_POLICY = 'service-role/AWSLambdaBasicExecutionRole';
 const POLICY_NAME = 'consume-orders-publish-updates';
 
 export async function deploy() {
@@ -94,7 +95,7 @@ export async function deploy() {
   //    function publishes updates, on the topic only. Logs come from the managed policy.
   const iam = iamClient();
   const roleArn = await ensureRole(iam, n.monitorRole);
-  await iam.send(new AttachRolePolicyCommand({ RoleName: n.monitorRole, PolicyArn: BASIC_EXECUTION_POLICY_ARN }));
+  await iam.send(new AttachRolePolicyCommand({ RoleName: n.monitorRole, PolicyArn: managedPolicyArn(partitionOfArn(roleArn), BASIC_EXECUTION_POLICY) }));
   const policy = {
     Version: '2012-10-17',
     Statement: [
@@ -179,10 +180,10 @@ async function findOrdersQueue(name: string): Promise<{ url: string; arn: string
   }
 }
 
-/** The topic's ARN is arn:aws:sns:REGION:ACCOUNT:NAME; GetTopicAttributes proves it exists. */
+/** The topic's ARN is arn:PARTITION:sns:REGION:ACCOUNT:NAME (partition and account: whoever we are); GetTopicAttributes proves it exists. */
 async function findTopic(name: string): Promise<string> {
-  const { Account } = await stsClient().send(new GetCallerIdentityCommand({}));
-  const topicArn = `arn:aws:sns:${resolveTarget().region}:${Account}:${name}`;
+  const { Account, Arn } = await stsClient().send(new GetCallerIdentityCommand({}));
+  const topicArn = `arn:${partitionOfArn(Arn!)}:sns:${resolveTarget().region}:${Account}:${name}`;
   try {
     await snsClient().send(new GetTopicAttributesCommand({ TopicArn: topicArn }));
     return topicArn;
@@ -192,7 +193,10 @@ async function findTopic(name: string): Promise<string> {
   }
 }
 
-/** CreateRole, or for a role made by an earlier run: its trust policy and tags brought up to date. */
+/**
+ * CreateRole, or for a role an earlier run made: its trust policy brought up to date. A role of
+ * this name without our tag is someone else's, and is left alone.
+ */
 async function ensureRole(iam: IAMClient, name: string): Promise<string> {
   const trust = JSON.stringify(TRUST_POLICY);
   try {
@@ -207,9 +211,9 @@ async function ensureRole(iam: IAMClient, name: string): Promise<string> {
     return Role!.Arn!;
   } catch (err) {
     if (!(err instanceof EntityAlreadyExistsException)) throw err;
-    await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: name, PolicyDocument: trust }));
-    await iam.send(new TagRoleCommand({ RoleName: name, Tags: workbookTagList() }));
     const { Role } = await iam.send(new GetRoleCommand({ RoleName: name }));
+    refuseUnlessOurs('role', name, Role!.Tags);
+    await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: name, PolicyDocument: trust }));
     return Role!.Arn!;
   }
 }
@@ -250,25 +254,33 @@ async function deployFunction(
     ok(`${name}: created (${configuration.Runtime}, ${configuration.MemorySize} MB, ${configuration.Timeout} s timeout, code ${Math.round(code.zip.length / 1024)} KB zipped)`);
     return created.FunctionArn!;
   }
+  // Lambda takes one change at a time: a function still Pending or with an update InProgress
+  // refuses another (ResourceConflictException). Wait for it with the SDK's waiters, and retry that
+  // refusal (step 2 explains).
+  await waitUntilFunctionSettled(lambda, name);
   const changed: string[] = [];
   if (existing.CodeSha256 !== code.sha256) {
-    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: code.zip }));
+    await oneChangeAtATime(lambda, name, () => lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: code.zip })));
     await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 120 }, { FunctionName: name });
     changed.push('code');
   }
   if (configurationDiffers(existing, configuration)) {
-    await whenRoleAssumable(() => lambda.send(new UpdateFunctionConfigurationCommand(configuration)), roleName);
+    await oneChangeAtATime(lambda, name, () =>
+      whenRoleAssumable(() => lambda.send(new UpdateFunctionConfigurationCommand(configuration)), roleName),
+    );
     await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 120 }, { FunctionName: name });
     changed.push('configuration');
   }
-  await lambda.send(new TagResourceCommand({ Resource: existing.FunctionArn, Tags: workbookTags() }));
   ok(`${name}: ${changed.length ? `updated its ${changed.join(' and ')}` : 'already up to date'}`);
   return existing.FunctionArn!;
 }
 
+/** The function's configuration, or undefined when there is no such function yet; someone else's (without our tag) is refused. */
 async function getFunction(lambda: LambdaClient, name: string): Promise<FunctionConfiguration | undefined> {
   try {
-    return (await lambda.send(new GetFunctionCommand({ FunctionName: name }))).Configuration;
+    const { Configuration, Tags } = await lambda.send(new GetFunctionCommand({ FunctionName: name }));
+    refuseUnlessOurs('function', name, Tags);
+    return Configuration;
   } catch (err) {
     if (err instanceof ResourceNotFoundException) return undefined;
     throw err;
@@ -303,7 +315,7 @@ async function settled(lambda: LambdaClient, uuid: string): Promise<EventSourceM
       const mapping = await lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }));
       return mapping.State === 'Enabled' || mapping.State === 'Disabled' ? mapping : undefined;
     },
-    { deadlineMs: 120_000, initialDelayMs: 50, maxDelayMs: 5000, hint: `look at it: aws lambda get-event-source-mapping --uuid ${uuid}` },
+    { deadlineMs: 120_000, initialDelayMs: 50, maxDelayMs: 5000, hint: `look at it: npm run aws -- lambda get-event-source-mapping --uuid ${uuid}` },
   );
 }
 

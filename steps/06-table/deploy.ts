@@ -10,8 +10,8 @@
 import {
   CreateTableCommand,
   DescribeTableCommand,
+  ListTagsOfResourceCommand,
   ResourceNotFoundException,
-  TagResourceCommand,
   UpdateTableCommand,
   waitUntilTableExists,
   type AttributeDefinition,
@@ -23,6 +23,7 @@ import { dynamoDbClient } from '../../lib/clients.ts';
 import { resolveTarget } from '../../lib/config.ts';
 import { WorkbookError } from '../../lib/errors.ts';
 import { names, workbookTagList } from '../../lib/names.ts';
+import { refuseUnlessOurs } from '../../lib/ownership.ts';
 import { EVENT_KEY, ORDER_ID, TIME_BUCKET, TIME_BUCKET_SHARDS, TIME_INDEX } from '../../lib/order-events.ts';
 import { cmd, detail, heading, next, ok } from '../../lib/output.ts';
 import { runWhenExecuted } from '../../lib/steps.ts';
@@ -68,14 +69,15 @@ export async function deploy() {
     );
     ok(`${n.orderEventsTable}: created, waiting for it to be ACTIVE…`);
   } else {
+    // A table of this name that an earlier run did not make (it lacks our tag) is someone else's.
+    const { Tags } = await dynamodb.send(new ListTagsOfResourceCommand({ ResourceArn: existing.TableArn }));
+    refuseUnlessOurs('table', n.orderEventsTable, Tags);
     await keepOrExplain(dynamodb, existing, tableKey, indexKey);
   }
 
   // CREATING → ACTIVE takes seconds on AWS. The waiter polls DescribeTable, from 0.1 s apart, backing off to 5 s.
   await waitUntilTableExists({ client: dynamodb, minDelay: 0.1, maxDelay: 5, maxWaitTime: 300 }, { TableName: n.orderEventsTable });
   const table = (await describeTable(dynamodb, n.orderEventsTable))!;
-  // Tags again, for a table made earlier without them (TagResource on an ACTIVE table; same tags: no change).
-  await dynamodb.send(new TagResourceCommand({ ResourceArn: table.TableArn, Tags: workbookTagList() }));
   ok(`${n.orderEventsTable}: ACTIVE, on-demand; key ${describeKey(tableKey)}`);
   ok(`index ${TIME_INDEX}: key ${describeKey(indexKey)}, ${TIME_BUCKET_SHARDS} shards per hour`);
   detail(table.TableArn!);
@@ -113,8 +115,7 @@ async function keepOrExplain(
       : index
         ? `has its index ${TIME_INDEX} keyed ${describeKey(index.KeySchema ?? [])}, and this script wants ${describeKey(indexKey)}`
         : `has no index ${TIME_INDEX}`;
-    const target = resolveTarget();
-    const cli = `aws ${target.endpoint ? `--endpoint-url ${target.endpoint} ` : ''}dynamodb delete-table --table-name ${name}`;
+    const cli = `npm run aws -- dynamodb delete-table --table-name ${name}`;
     throw new WorkbookError(
       `The table ${name} exists, but ${what}. A table's key schema cannot be changed once it is created.`,
       `delete the table (it holds ${table.ItemCount ?? 0} item(s), which go with it): \`${cli}\`, then run this step again. ` +

@@ -10,7 +10,7 @@
  *   5. proof that the invalid order was recorded nowhere
  *   6. the poison message: reported as a batch item failure, on its way to the dead-letter queue
  *
- *   npm run step:8                         20 orders at 20 a second
+ *   npm run step:8                         20 orders at 5 a second (the stage's throttling, step 3)
  *   npm run step:8 -- --orders 200 --rate 80
  *   npm run step:8 -- --wait-for-dlq       also waits (minutes) for the poison message in the DLQ
  *
@@ -43,7 +43,7 @@ export interface EndToEndOptions {
   timelines: number;
 }
 
-const DEFAULTS: EndToEndOptions = { orders: 20, rate: 20, waitForDlq: false, timelines: 3 };
+const DEFAULTS: EndToEndOptions = { orders: 20, rate: 5, waitForDlq: false, timelines: 3 };
 
 export interface EndToEndResult {
   /** The good orders as the API answered them, in the order they were sent. */
@@ -173,7 +173,7 @@ export async function run(options: Partial<EndToEndOptions> = optionsFromCommand
     fail(`${notRecorded.length} of ${accepted.size} accepted orders were not recorded within ${recordAllowanceMs / 1000} s after the last was sent (e.g. ${notRecorded[0]})`);
     wrong.push(
       `orders went missing between the queue and the table: ${cmd('npm run check:step-5')} and ${cmd('npm run check:step-7')} follow an order ` +
-        `through each half; the functions' logs (${cmd(`aws logs tail ${n.monitorLogGroup}`)}, …) say what failed`,
+        `through each half; the functions' logs (${cmd(`npm run aws -- logs tail ${n.monitorLogGroup}`)}, …) say what failed`,
     );
   } else {
     ok(`${accepted.size} orders accepted (202) and recorded in the table, ${seconds} s after the first was sent`);
@@ -242,7 +242,8 @@ export async function run(options: Partial<EndToEndOptions> = optionsFromCommand
         await waitForDeadLetter(poison, poisonResult, first, dlqAt);
       } else {
         say(`  ${cmd('npm run step:8 -- --wait-for-dlq')} waits and shows it arrive; or look later:`);
-        say(`  ${cmd(`aws sqs receive-message --queue-url ${pipeline.deadLetter.url} --attribute-names All`)}`);
+        say(`  ${cmd(`npm run aws -- sqs receive-message --queue-url ${pipeline.deadLetter.url} --attribute-names All`)}`);
+        say(`  Once there, a message whose cause is fixed goes back with ${cmd('npm run redrive')} (StartMessageMoveTask; README: Redrive).`);
       }
     }
   }
@@ -275,7 +276,7 @@ export async function run(options: Partial<EndToEndOptions> = optionsFromCommand
     ok(`in ${pipeline.deadLetter.name} ${ms(found.arrivedAt - sentPoison.sentAt)} after it was sent, with the same MessageId${source ? `; DeadLetterQueueSourceArn ${source}` : ''}`);
     detail(`body: ${found.message.Body}`);
     say('  The script deleted it from the DLQ. In production a person reads it there, fixes whatever sent it, and then');
-    say('  deletes it or moves it back to the queue (a redrive).');
+    say(`  deletes it or moves it back to the queue: ${cmd('npm run redrive')} (StartMessageMoveTask; README: Redrive).`);
   }
 
   say();

@@ -6,6 +6,7 @@ import {
   DynamoDBClient,
   GetItemCommand,
   ListTablesCommand,
+  ListTagsOfResourceCommand,
   PutItemCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
@@ -27,6 +28,21 @@ const table = (name: string) => ({
 });
 
 describe('dynamodb (dynalite mounted in the local cloud)', () => {
+  it('keeps the tags CreateTable was given, readable at once', async () => {
+    const created = await ddb.send(
+      new CreateTableCommand({ ...table('tagged-table'), Tags: [{ Key: 'workbook', Value: 'workbook' }, { Key: 'team', Value: '' }] }),
+    );
+    const { Tags } = await ddb.send(new ListTagsOfResourceCommand({ ResourceArn: created.TableDescription!.TableArn }));
+    expect(Tags).toEqual(expect.arrayContaining([{ Key: 'workbook', Value: 'workbook' }, { Key: 'team', Value: '' }]));
+    expect(Tags).toHaveLength(2);
+    // A create that fails (the name is taken) stores no tags.
+    await expect(
+      ddb.send(new CreateTableCommand({ ...table('tagged-table'), Tags: [{ Key: 'other', Value: 'x' }] })),
+    ).rejects.toMatchObject({ name: 'ResourceInUseException' });
+    const after = await ddb.send(new ListTagsOfResourceCommand({ ResourceArn: created.TableDescription!.TableArn }));
+    expect(after.Tags).toHaveLength(2);
+  });
+
   it('creates a table that is ACTIVE at once, stores and reads items (SDK)', async () => {
     const created = await ddb.send(new CreateTableCommand(table('sdk-table')));
     await waitUntilTableExists({ client: ddb, minDelay: 1, maxWaitTime: 10 }, { TableName: 'sdk-table' });

@@ -151,7 +151,7 @@ describe('SNS → Lambda', () => {
             Timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
             SignatureVersion: '1',
             Signature: expect.stringMatching(/^[A-Za-z0-9+/]+=*$/),
-            SigningCertUrl: `${cloud.url}/_localcloud/sns/SimpleNotificationService-local.pem`,
+            SigningCertUrl: expect.stringMatching(new RegExp(`^${cloud.url}/_localcloud/sns/SimpleNotificationService-[0-9a-f]{32}\\.pem$`)),
             UnsubscribeUrl: `${cloud.url}/?Action=Unsubscribe&SubscriptionArn=${subscriptionArn}`,
             MessageAttributes: { orderId: { Type: 'String', Value: '42' } },
           },

@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startLocalCloud, type LocalCloud } from '../../local-cloud/server.ts';
 import { CONTROL_TOKEN_HEADER } from '../../local-cloud/control/token.ts';
+import type { RealismProfile } from '../../local-cloud/realism/profile.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -30,10 +31,13 @@ export interface AwsCliResult {
   json: any;
 }
 
-/** A fresh local cloud on a free port with its own data folder; close() removes the folder. */
-export async function startTestCloud(options: { dataDir?: string } = {}): Promise<TestCloud> {
+/**
+ * A fresh local cloud on a free port with its own data folder; close() removes the folder.
+ * `realism: RealismProfile.aws(scale)` plays AWS's timing (local-cloud/realism/), off by default.
+ */
+export async function startTestCloud(options: { dataDir?: string; realism?: RealismProfile } = {}): Promise<TestCloud> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'local-cloud-test-'));
-  const local = await startLocalCloud({ port: 0, dataDir, region: TEST_REGION });
+  const local = await startLocalCloud({ port: 0, dataDir, region: TEST_REGION, realism: options.realism });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     WORKBOOK_TARGET: 'local',

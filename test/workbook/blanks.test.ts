@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TodoError, findBlanks, todo } from '../../lib/todo.ts';
 import { STEPS } from '../../lib/steps.ts';
-import { lineOf, repoRoot } from './support.ts';
+import { lineOf, workRoot } from './support.ts';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -53,11 +53,11 @@ function isOnlyBlanks(learner: string, solution: string): boolean {
 
 describe('steps/ and solutions/', () => {
   it('hold the same files', () => {
-    expect(readdirSync(join(repoRoot, 'steps')).sort()).toEqual(STEPS.map((s) => s.folder));
-    expect(readdirSync(join(repoRoot, 'solutions')).sort()).toEqual(STEPS.map((s) => s.folder));
+    expect(readdirSync(join(workRoot, 'steps')).sort()).toEqual(STEPS.map((s) => s.folder));
+    expect(readdirSync(join(workRoot, 'solutions')).sort()).toEqual(STEPS.map((s) => s.folder));
     for (const step of STEPS) {
-      expect(filesUnder(join(repoRoot, 'steps', step.folder)).sort(), step.folder).toEqual(
-        filesUnder(join(repoRoot, 'solutions', step.folder)).sort(),
+      expect(filesUnder(join(workRoot, 'steps', step.folder)).sort(), step.folder).toEqual(
+        filesUnder(join(workRoot, 'solutions', step.folder)).sort(),
       );
     }
   });
@@ -65,9 +65,9 @@ describe('steps/ and solutions/', () => {
   it('differ only at the blanks: every differing hunk in steps/ is a todo() call', () => {
     let blanks = 0;
     for (const step of STEPS) {
-      for (const file of filesUnder(join(repoRoot, 'steps', step.folder))) {
-        const learner = readFileSync(join(repoRoot, 'steps', step.folder, file), 'utf8');
-        const solution = readFileSync(join(repoRoot, 'solutions', step.folder, file), 'utf8');
+      for (const file of filesUnder(join(workRoot, 'steps', step.folder))) {
+        const learner = readFileSync(join(workRoot, 'steps', step.folder, file), 'utf8');
+        const solution = readFileSync(join(workRoot, 'solutions', step.folder, file), 'utf8');
         if (!file.endsWith('.ts')) {
           expect(learner, `${step.folder}/${file} (the lesson is the same in both)`).toBe(solution);
           continue;
@@ -94,10 +94,10 @@ describe('steps/ and solutions/', () => {
   });
 
   it('findBlanks sees every todo() call in steps/ and none in solutions/', () => {
-    const learnerBlanks = STEPS.flatMap((s) => findBlanks(join(repoRoot, 'steps', s.folder)));
+    const learnerBlanks = STEPS.flatMap((s) => findBlanks(join(workRoot, 'steps', s.folder)));
     expect(learnerBlanks.map((b) => b.file)).toContain('steps/01-queue/deploy.ts');
     expect(learnerBlanks.every((b) => b.whatToWrite.startsWith('step '))).toBe(true);
-    expect(STEPS.flatMap((s) => findBlanks(join(repoRoot, 'solutions', s.folder)))).toEqual([]);
+    expect(STEPS.flatMap((s) => findBlanks(join(workRoot, 'solutions', s.folder)))).toEqual([]);
   });
 });
 

@@ -45,7 +45,7 @@ beforeAll(async () => {
   aimAt();
   for (const step of [1, 2, 3, 4, 5, 6, 7]) await deploySolution(step);
   pipeline = await findPipeline();
-  // The stage's throttling (100 requests/s) is for a shop; this test sends faster.
+  // The stage's throttling (5 requests/s) is for a learner's shop; this test sends faster.
   await new APIGatewayClient(clientConfig()).send(
     new UpdateStageCommand({
       restApiId: pipeline.apiId,

@@ -606,7 +606,7 @@ beforeAll(async () => {
   expect(others).toEqual([]);
   restApiId = api.id!;
   apiUrl = invokeUrl(restApiId, 'v1', '/orders');
-  // Step 3 throttles the stage to 100 requests/s, as a shop's API should be; here every body
+  // Step 3 throttles the stage to 5 requests/s, as a learner's public API should be; here every body
   // must reach the function, so the stage takes far more for this run.
   await apigw.send(
     new UpdateStageCommand({

@@ -66,7 +66,7 @@ describe('step 2: the intake function', () => {
     const result = await runScript('status', cloud.env);
     expect(result.code, result.output).toBe(0);
     expect(result.stdout).toMatch(/✔ step 1/);
-    expect(result.stdout).toMatch(/✘ step 2 .*the function workbook-intake exists/);
+    expect(result.stdout).toMatch(/✘ step 2 .*there is no function named workbook-intake/);
     expect(result.stdout).toContain('npm run step:2');
   });
 

@@ -6,6 +6,7 @@ import {
   GetResourcesCommand,
   GetRestApisCommand,
   GetStageCommand,
+  UpdateStageCommand,
 } from '@aws-sdk/client-api-gateway';
 import { GetPolicyCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DeleteMessageCommand, GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -58,7 +59,7 @@ describe('step 3: the REST API', () => {
     const line = lineOf('steps/03-api/deploy.ts', "todo('step 3:");
     expect(line).toBeGreaterThan(0);
     expect(result.stdout).toContain(`steps/03-api/deploy.ts:${line}`);
-    expect(result.stdout).toContain('arn:aws:execute-api:REGION:ACCOUNT:API_ID/*/POST/orders');
+    expect(result.stdout).toContain('arn:PARTITION:execute-api:REGION:ACCOUNT:API_ID/*/POST/orders');
     expect(result.stdout).toContain('Nothing was created');
     expect(await apis()).toEqual([]);
     await expect(policyStatements()).rejects.toThrow('The resource you requested does not exist.');
@@ -88,7 +89,8 @@ describe('step 3: the REST API', () => {
       uri: 'arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:workbook-intake/invocations',
     });
     const stage = await apigw.send(new GetStageCommand({ restApiId: api.id, stageName: 'v1' }));
-    expect(stage.methodSettings?.['*/*']).toMatchObject({ throttlingRateLimit: 100, throttlingBurstLimit: 200 });
+    // A learner's public, unauthenticated stage: a few requests a second bounds what strangers can spend (README.md).
+    expect(stage.methodSettings?.['*/*']).toMatchObject({ throttlingRateLimit: 5, throttlingBurstLimit: 10 });
     expect(await policyStatements()).toEqual([
       {
         Sid: 'apigateway-post-orders',
@@ -122,6 +124,20 @@ describe('step 3: the REST API', () => {
 });
 
 describe('POST /orders over HTTP, as a shop calls it', () => {
+  // Step 3 throttles the stage to a learner's 5 requests/s; these requests test validation, not the throttle.
+  beforeAll(async () => {
+    const [api] = await apis();
+    await apigw.send(
+      new UpdateStageCommand({
+        restApiId: api.id,
+        stageName: 'v1',
+        patchOperations: [
+          { op: 'replace', path: '/*/*/throttling/rateLimit', value: '10000' },
+          { op: 'replace', path: '/*/*/throttling/burstLimit', value: '10000' },
+        ],
+      }),
+    );
+  });
   const post = async (path: string, body: string, contentType = 'application/json', method = 'POST') => {
     const [api] = await apis();
     const response = await fetch(invokeUrl(api.id!, 'v1', path), { method, headers: { 'Content-Type': contentType }, body: method === 'GET' ? undefined : body });

@@ -10,6 +10,7 @@ import {
   PublishCommand,
   SNSClient,
   SetTopicAttributesCommand,
+  TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-sns';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -77,7 +78,7 @@ describe('step 4: the order-updates topic', () => {
   it('running it again is harmless: the same topic; a changed DisplayName is put back', async () => {
     await sns.send(new SetTopicAttributesCommand({ TopicArn: topicArn(), AttributeName: 'DisplayName', AttributeValue: 'Renamed' }));
     const output = await withEmail(undefined, () => deploySolution(4));
-    expect(output).toContain('workbook-order-updates existed with other settings: applied this script\'s attributes and tags');
+    expect(output).toContain('workbook-order-updates existed with other settings: applied this script\'s attributes');
     expect((await sns.send(new GetTopicAttributesCommand({ TopicArn: topicArn() }))).Attributes?.DisplayName).toBe('Order updates');
     const again = await withEmail(undefined, () => deploySolution(4));
     expect(again).not.toContain('existed with other settings');
@@ -115,12 +116,16 @@ describe('step 4: the order-updates topic', () => {
     // The subscription's filter policy keeps the check's test updates out of the mailbox; a real update is mailed.
     const [subscription] = await subscriptionsOf(topicArn('mail'));
     const { Attributes = {} } = await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscription.SubscriptionArn }));
-    expect(JSON.parse(Attributes.FilterPolicy!)).toEqual({ status: [{ 'anything-but': 'check-probe' }] });
+    expect(JSON.parse(Attributes.FilterPolicy!)).toEqual({
+      status: [{ 'anything-but': 'check-probe' }],
+      customerId: [{ 'anything-but': { prefix: 'check-' } }],
+    });
+    expect(Attributes.FilterPolicyScope).toBe('MessageBody');
     await sns.send(
       new PublishCommand({
         TopicArn: topicArn('mail'),
         Subject: 'Order o-1: shipped',
-        Message: '{"orderId":"o-1","status":"shipped"}',
+        Message: '{"orderId":"o-1","customerId":"c-1","status":"shipped"}',
         MessageAttributes: { status: { DataType: 'String', StringValue: 'shipped' } },
       }),
     );
@@ -159,9 +164,12 @@ describe('check:step-4 catches what is wrong, with the fix', () => {
     const block = failureBlock(stdout, failed);
     expect(block).toContain('✘ it carries the tag workbook=untagged');
     expect(block).toContain('so `npm run teardown` will never remove it');
-    expect(block).toContain('fix: run `npm run step:4` again');
-    // …which is the fix.
-    await withEmail(undefined, () => deploySolution(4, 'untagged'));
+    expect(block).toContain('fix: a step tags only what it creates');
+    expect(block).toContain(`npm run aws -- sns tag-resource --resource-arn ${topicArn('untagged')} --tags Key=workbook,Value=untagged`);
+    // The step will not claim it (it might be someone else's)…
+    await expect(withEmail(undefined, () => deploySolution(4, 'untagged'))).rejects.toThrow("untagged-order-updates, and it is not this workbook's");
+    // …the tag the fix names does.
+    await sns.send(new TagResourceCommand({ ResourceArn: topicArn('untagged'), Tags: [{ Key: 'workbook', Value: 'untagged' }] }));
     expect((await withEmail(undefined, () => checkInProcess(check, 'untagged'))).passed).toBe(true);
   });
 

@@ -147,7 +147,7 @@ describe('check:step-5 catches planted mistakes, each with its fix', () => {
     expect(found[0]).toContain("fix: in steps/05-monitor-lambda/handler.ts, in processOrder's catch block, log the error and throw it again (throw error)");
     // The poison message is not sent through the queue: it would be deleted after one receive, and never reach the DLQ.
     expect(stdout).toContain('a poison message sent to workbook-orders reaches workbook-orders-dlq after 5 failed receives');
-    expect(stdout).toContain('(skipped)');
+    expect(stdout).toContain('(skipped: not verified)');
     expect(stdout).toContain('not sent: the function does not report a malformed message alone (the ✘ above).');
     expect(await queueCounts()).toEqual({ visible: '0', inFlight: '0' });
   });

@@ -88,7 +88,7 @@ describe('step 6: the order-events table', () => {
     expect(error?.message).toBe(
       "The table rekey-order-events exists, but is keyed eventId (HASH), and this script wants orderId (HASH) + eventKey (RANGE). A table's key schema cannot be changed once it is created.",
     );
-    expect((error as { hint?: string }).hint).toContain(`\`aws --endpoint-url ${cloud.url} dynamodb delete-table --table-name rekey-order-events\`, then run this step again`);
+    expect((error as { hint?: string }).hint).toContain(`\`npm run aws -- dynamodb delete-table --table-name rekey-order-events\`, then run this step again`);
   });
 
   it('a table switched to provisioned capacity is switched back to on-demand', async () => {
@@ -152,7 +152,7 @@ describe('check:step-6 catches planted mistakes, each with its fix', () => {
       name: 'no tag',
       prefix: 'untagged',
       plant: () => plantTable('untagged', { AttributeDefinitions: all, KeySchema: key('orderId', 'eventKey'), GlobalSecondaryIndexes: [byTime] }, false),
-      expect: ['✘ it carries the tag workbook=untagged', 'will never remove it', 'npm run step:6'],
+      expect: ['✘ it carries the tag workbook=untagged', 'will never remove it', 'a step tags only what it creates', 'dynamodb tag-resource'],
     },
   ];
   beforeAll(async () => {

@@ -1,8 +1,11 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { scriptRoot } from '../support/committed-steps.ts';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+/** Where scripts run and steps/ are read: the repository, with steps/ as committed if a learner filled blanks. */
+export const workRoot = scriptRoot(repoRoot);
 
 const scripts = (JSON.parse(readFileSync(`${repoRoot}/package.json`, 'utf8')) as { scripts: Record<string, string> })
   .scripts;
@@ -32,7 +35,7 @@ export function runScript(name: string, env: NodeJS.ProcessEnv, ...args: string[
 export function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<ScriptResult> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = execFile(file, args, { cwd: repoRoot, env, timeout: 60_000 }, (err, stdout, stderr) => {
+    const child = execFile(file, args, { cwd: workRoot, env, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ code, stdout, stderr, output: `${stdout}${stderr}`, ms: performance.now() - started });
     });
@@ -56,5 +59,5 @@ export function failureBlock(output: string, failedLine: string): string {
 
 /** The 1-based line of the first todo( call in a file. */
 export function lineOf(file: string, needle: string): number {
-  return readFileSync(`${repoRoot}/${file}`, 'utf8').split('\n').findIndex((l) => l.includes(needle)) + 1;
+  return readFileSync(`${workRoot}/${file}`, 'utf8').split('\n').findIndex((l) => l.includes(needle)) + 1;
 }

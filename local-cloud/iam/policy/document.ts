@@ -1,5 +1,6 @@
 import { isKnownOperator } from './conditions.ts';
 import { effectOf, isObject, normalizePolicy } from './normalize.ts';
+import { failsLegacyParsing, resourceFormatProblem } from './resource-format.ts';
 import type { Policy } from './types.ts';
 
 /**
@@ -23,6 +24,8 @@ export interface DocumentOptions {
   principalExists?: (arn: string) => boolean;
   /** This account's id: only its principals are checked for existence. */
   accountId?: string;
+  /** The account's partition: a Resource ARN must name it (or "*"). Default "aws". */
+  partition?: string;
 }
 
 export const MESSAGES = {
@@ -37,6 +40,7 @@ export const MESSAGES = {
   trustActions: 'AssumeRole policy may only specify STS AssumeRole actions.',
   actionVendor: 'Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.',
   actionColons: 'Actions/Condition can contain only one colon.',
+  legacyParsing: 'The policy failed legacy parsing',
 } as const;
 
 const TOP_LEVEL = new Set(['Version', 'Id', 'Statement']);
@@ -77,6 +81,7 @@ export function parsePolicyDocument(text: string, kind: DocumentKind, options: D
       if (statements.some((s) => field in s)) throw new PolicyDocumentError(`Has prohibited field ${field}`);
     }
   }
+  const resourceProblem = kind === 'identity' ? checkResources(statements, options.partition ?? 'aws') : undefined;
   const sids = statements.map((s) => s.Sid).filter((sid): sid is string => typeof sid === 'string' && sid !== '');
   if (new Set(sids).size !== sids.length) throw new PolicyDocumentError(MESSAGES.duplicateSid);
 
@@ -89,15 +94,9 @@ export function parsePolicyDocument(text: string, kind: DocumentKind, options: D
       throw new PolicyDocumentError(MESSAGES.noPrincipals);
     }
   }
+  if (resourceProblem) throw new PolicyDocumentError(resourceProblem);
   for (const statement of statements) {
     for (const action of [...list(statement.Action), ...list(statement.NotAction)]) checkActionFormat(action);
-    if (kind === 'identity') {
-      for (const resource of [...list(statement.Resource), ...list(statement.NotResource)]) {
-        if (resource !== '*' && !resource.includes(':')) {
-          throw new PolicyDocumentError(`Resource ${resource} must be in ARN format or "*".`);
-        }
-      }
-    }
     if (kind === 'trust') {
       if (!list(statement.Action).every((action) => TRUST_ACTIONS.has(action.toLowerCase())) || 'NotAction' in statement) {
         throw new PolicyDocumentError(MESSAGES.trustActions);
@@ -106,6 +105,21 @@ export function parsePolicyDocument(text: string, kind: DocumentKind, options: D
     }
   }
   return normalizePolicy(doc);
+}
+
+/**
+ * IAM's resource checks, in its order: a format problem is reported once the statements are
+ * known to have actions and resources (before the actions' format), but a statement without one
+ * that fails the legacy parser is refused at once.
+ */
+function checkResources(statements: Record<string, unknown>[], partition: string): string | undefined {
+  let first: string | undefined;
+  for (const statement of statements) {
+    const resources = resourcesOf(statement);
+    for (const resource of resources) first ??= resourceFormatProblem(resource, partition);
+    if (first === undefined && resources.some(failsLegacyParsing)) throw new PolicyDocumentError(MESSAGES.legacyParsing);
+  }
+  return first;
 }
 
 /** Everything that makes IAM answer "Syntax errors in policy."; returns the statements. */
@@ -199,6 +213,10 @@ function principalIsValid(type: string, id: string, options: DocumentOptions): b
   const local = account === options.accountId && options.principalExists;
   if (service === 'iam' && /^(role|user)\//.test(resource)) return !local || options.principalExists!(id);
   return service === 'sts' && resource.startsWith('assumed-role/');
+}
+
+function resourcesOf(statement: Record<string, unknown>): string[] {
+  return [...list(statement.Resource), ...list(statement.NotResource)];
 }
 
 function list(value: unknown): string[] {

@@ -8,6 +8,7 @@ import { mappingErrors } from './errors.ts';
 import { toMappingConfiguration, type MappingRecord } from './model.ts';
 import { MappingPoller, type PollerHost } from './poller.ts';
 import { checkBatchWindow, checkUuid, parseSettings } from './validate.ts';
+import { AWS_TIMING } from '../../realism/aws-timing.ts';
 
 export interface MappingsHost extends PollerHost {
   /** A function by name or ARN, once any transition in flight is over; Lambda's 404 otherwise. */
@@ -22,7 +23,8 @@ const FOLDER = 'lambda/event-source-mappings';
 
 /**
  * SQS event source mappings: the control plane (Create/Get/List/Update/Delete, with AWS's
- * create-time checks) and the pollers of each enabled mapping. State changes are real but quick:
+ * create-time checks) and the pollers of each enabled mapping. State changes are real and, with
+ * realism off, quick (under the realism profile they take AWS's time first):
  * a mapping answers Creating, Enabling, Disabling, Updating or Deleting, and settles as soon as
  * its pollers have started or stopped. Mappings are persisted; after a restart the enabled ones
  * poll again.
@@ -32,6 +34,8 @@ export class EventSourceMappings {
   private readonly pollers = new Map<string, MappingPoller>();
   /** Per mapping, the settling of its latest change (changes apply one after the other). */
   private readonly transitions = new Map<string, Promise<void>>();
+  /** Realism: transitions waiting out AWS's time, ended at once by close(). */
+  private readonly waits = new Set<{ timer: NodeJS.Timeout; done: () => void }>();
   private closing = false;
 
   constructor(
@@ -166,6 +170,11 @@ export class EventSourceMappings {
   /** Ends every long poll at once; resolves when the pollers have ended (batches in flight finish or fail). */
   close(): Promise<void> {
     this.closing = true;
+    for (const wait of this.waits) {
+      clearTimeout(wait.timer);
+      wait.done();
+    }
+    this.waits.clear();
     const stopping = [...this.pollers.values()].map((poller) => poller.stop());
     this.pollers.clear();
     return Promise.all(stopping).then(() => undefined);
@@ -173,11 +182,16 @@ export class EventSourceMappings {
 
   // ---- internals ----
 
-  /** Applies the mapping's wanted state: pollers started or stopped, then the settled state. */
+  /**
+   * Applies the mapping's wanted state: pollers started or stopped, then the settled state. Under
+   * the realism profile the transition first takes AWS's time (Creating, Updating, Deleting…):
+   * a new mapping polls only once Enabled; a disabled or deleted one polls until it settles.
+   */
   private settle(mapping: MappingRecord): void {
     const previous = this.transitions.get(mapping.uuid) ?? Promise.resolve();
+    const delayMs = this.cloud.realism.ms(transitionTime(mapping.state));
     const done = previous
-      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(() => (delayMs > 0 ? this.awsTime(delayMs) : new Promise<void>((resolve) => setImmediate(resolve))))
       .then(async () => {
         if (this.closing) return;
         if (mapping.state === 'Deleting') {
@@ -198,6 +212,21 @@ export class EventSourceMappings {
     this.transitions.set(mapping.uuid, done);
     void done.finally(() => {
       if (this.transitions.get(mapping.uuid) === done) this.transitions.delete(mapping.uuid);
+    });
+  }
+
+  /** Waits out one of AWS's durations; close() ends the wait at once. */
+  private awsTime(ms: number): Promise<void> {
+    if (this.closing) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const wait = {
+        timer: setTimeout(() => {
+          this.waits.delete(wait);
+          resolve();
+        }, ms),
+        done: resolve,
+      };
+      this.waits.add(wait);
     });
   }
 
@@ -272,6 +301,22 @@ export class EventSourceMappings {
 
   private log(mapping: MappingRecord, detail: string): void {
     this.cloud.log({ service: 'lambda', action: 'EventSourceMapping', detail: `esm ${mapping.uuid} → ${mapping.functionName}: ${detail}` });
+  }
+}
+
+/** AWS's time for a mapping to leave `state` (0 for a settled one: a restart resumes it at once). */
+function transitionTime(state: MappingRecord['state']): number {
+  switch (state) {
+    case 'Creating':
+      return AWS_TIMING.mappingCreate;
+    case 'Deleting':
+      return AWS_TIMING.mappingDelete;
+    case 'Enabling':
+    case 'Disabling':
+    case 'Updating':
+      return AWS_TIMING.mappingUpdate;
+    default:
+      return 0;
   }
 }
 

@@ -41,6 +41,11 @@ export interface RuntimeHost {
   readonly codeRoot: string;
   files(): Promise<RuntimeFiles>;
   endpointUrl(): string;
+  /**
+   * Realism: what a cold start costs on AWS beyond the local runtime's own start (placing the
+   * sandbox, fetching the code), in ms; 0 or absent adds nothing.
+   */
+  coldStartMs?(): number;
   issueSession(roleArn: string, sessionName: string): RoleSession;
   revokeSession(accessKeyId: string): void;
   /** Whether the function's execution role lets Lambda write its logs (asked at each invocation). */
@@ -118,6 +123,15 @@ export class Sandbox {
       if (!this.worker) {
         const started = performance.now();
         this.inInit = true;
+        const extraMs = this.host.coldStartMs?.() ?? 0;
+        if (extraMs > 0) {
+          await new Promise((resolve) => setTimeout(resolve, extraMs));
+          // Ended meanwhile (the cloud is stopping): no worker may start after that.
+          if (this.gone) {
+            this.inInit = false;
+            throw new Error('The local cloud is shutting down.');
+          }
+        }
         const init = await this.start().finally(() => (this.inInit = false));
         initMs = performance.now() - started;
         if (init.kind !== 'ready') return this.initFailed(request, init, initMs, lines);

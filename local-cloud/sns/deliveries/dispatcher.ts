@@ -6,9 +6,10 @@ import type { MessageAttribute } from '../message-attributes.ts';
 import type { SubscriptionRecord, TopicRecord } from '../model.ts';
 import { envelope, lambdaEvent, messageFor, type Notification, type Signed } from '../notification.ts';
 import type { Outbox } from '../outbox.ts';
-import { MessageSigner, SIGNING_CERT_FILE } from '../signing.ts';
+import { MessageSigner } from '../signing.ts';
 import { confirmationDocument, confirmationEmail, notificationEmail, sender } from './email.ts';
 import { DeliveryError } from './failure.ts';
+import { hasManagedRetries, retryDelayMs, retryPhase } from './retry-policy.ts';
 import { postToEndpoint } from './http.ts';
 import { invokeFunction } from './lambda.ts';
 import { sendToQueue } from './sqs.ts';
@@ -22,18 +23,24 @@ export interface DeliveryTarget {
 /**
  * Carries published messages to subscriptions, after Publish has answered (deliveries never
  * hold up the publisher). Each subscription's filter policy decides first; then the message goes
- * to the function, queue, mailbox or URL. A failed delivery goes to the subscription's
- * dead-letter queue when it has one (RedrivePolicy); either way the live log says what happened.
+ * to the function, queue, mailbox or URL, signed with the cloud's RSA key. A server-side failure
+ * to a function or queue is retried by SNS's delivery policy (retry-policy.ts); a delivery that
+ * still fails goes to the subscription's dead-letter queue when it has one (RedrivePolicy);
+ * either way the live log says what happened.
  */
 export class Dispatcher {
-  private readonly signer = new MessageSigner();
+  private readonly signer: MessageSigner;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Retries waiting for their time; close() wakes them to give up. */
+  private readonly waiting = new Set<() => void>();
   private closed = false;
 
   constructor(
     private readonly cloud: Cloud,
     readonly outbox: Outbox,
-  ) {}
+  ) {
+    this.signer = new MessageSigner(cloud);
+  }
 
   publish(topic: TopicRecord, targets: readonly DeliveryTarget[], n: Notification): void {
     if (targets.length === 0) return;
@@ -48,6 +55,7 @@ export class Dispatcher {
   /** Waits for deliveries under way; later ones are dropped. */
   async close(): Promise<void> {
     this.closed = true;
+    for (const wake of [...this.waiting]) wake();
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -62,7 +70,7 @@ export class Dispatcher {
   }
 
   private signingCertUrl(): string {
-    return `${this.cloud.baseUrl}/_localcloud/sns/${SIGNING_CERT_FILE}`;
+    return this.signer.certificateUrl();
   }
 
   // ---- internals ----
@@ -80,19 +88,67 @@ export class Dispatcher {
       this.cloud.log({ service: 'sns', action: 'Filter', detail: `message ${n.messageId} not sent to ${describe(sub)}: its filter policy does not match` });
       return;
     }
+    await this.signer.ready();
     const started = performance.now();
-    try {
-      await this.send(topic, sub, n);
-      this.cloud.log({
-        service: 'sns',
-        action: 'Deliver',
-        detail: `message ${n.messageId} → ${describe(sub)}`,
-        ms: Math.round((performance.now() - started) * 100) / 100,
-      });
-    } catch (err) {
-      this.failed(sub, `message ${n.messageId}`, err as Error);
-      await this.toDeadLetterQueue(topic, sub, n);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.send(topic, sub, n);
+        this.cloud.log({
+          service: 'sns',
+          action: 'Deliver',
+          detail: `message ${n.messageId} → ${describe(sub)}${attempt > 1 ? ` (attempt ${attempt})` : ''}`,
+          ms: Math.round((performance.now() - started) * 100) / 100,
+        });
+        return;
+      } catch (err) {
+        const delay = this.retryDelay(sub, err as Error, attempt);
+        if (delay === undefined) {
+          this.failed(sub, `message ${n.messageId}${attempt > 1 ? ` (after ${attempt} attempts)` : ''}`, err as Error);
+          await this.toDeadLetterQueue(topic, sub, n);
+          return;
+        }
+        this.retrying(sub, n, err as Error, attempt, delay);
+        if (!(await this.wait(delay))) return; // closing: the message is dropped, as README says
+      }
     }
+  }
+
+  /** The wait before the next attempt, or undefined when the failure is final. */
+  private retryDelay(sub: SubscriptionRecord, err: Error, attempt: number): number | undefined {
+    if (this.closed || !hasManagedRetries(sub.protocol)) return undefined;
+    const serverSide = err instanceof DeliveryError ? err.serverSide : true;
+    if (!serverSide) return undefined;
+    const realism = this.cloud.realism;
+    return retryDelayMs(attempt, realism.name === 'aws' ? realism.scale : 1);
+  }
+
+  private retrying(sub: SubscriptionRecord, n: Notification, err: Error, attempt: number, delayMs: number): void {
+    // Every retry of the first phases is a line; the 20 s post-backoff phase says so once an hour.
+    if (retryPhase(attempt) === 'post-backoff' && attempt % 180 !== 16) return;
+    const reason = err instanceof DeliveryError ? err.reason : `${err.name}: ${err.message}`;
+    this.cloud.log({
+      service: 'sns',
+      action: 'Retry',
+      detail: `message ${n.messageId} → ${describe(sub)}: attempt ${attempt} failed; ${retryPhase(attempt)} in ${delayMs} ms`,
+      error: reason,
+    });
+  }
+
+  /** Resolves true after `ms`, or false at once when the dispatcher closes. */
+  private wait(ms: number): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.waiting.delete(wake);
+        resolve(false);
+      };
+      const timer = setTimeout(() => {
+        this.waiting.delete(wake);
+        resolve(true);
+      }, ms);
+      this.waiting.add(wake);
+    });
   }
 
   private async send(topic: TopicRecord, sub: SubscriptionRecord, n: Notification): Promise<void> {
@@ -135,6 +191,7 @@ export class Dispatcher {
   }
 
   private async sendConfirmation(topic: TopicRecord, sub: SubscriptionRecord): Promise<void> {
+    await this.signer.ready();
     const messageId = randomUUID();
     const subscribeUrl = this.subscribeUrl(topic.arn, sub.token);
     const timestamp = new Date().toISOString();

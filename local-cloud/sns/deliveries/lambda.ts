@@ -1,6 +1,6 @@
 import type { Cloud } from '../../cloud.ts';
 import { AwsError } from '../../protocol/errors.ts';
-import { DeliveryError } from './failure.ts';
+import { DeliveryError, isServerSide } from './failure.ts';
 
 /**
  * Invokes a subscribed function asynchronously (InvocationType Event) as the service principal
@@ -24,6 +24,6 @@ export async function invokeFunction(cloud: Cloud, functionArn: string, topicArn
       );
     }
     if (err.code === 'ResourceNotFoundException') throw new DeliveryError(`function ${functionArn} does not exist`);
-    throw new DeliveryError(`Lambda refused the invocation: ${err.code}: ${err.message}`);
+    throw new DeliveryError(`Lambda refused the invocation: ${err.code}: ${err.message}`, isServerSide(err));
   }
 }

@@ -4,7 +4,7 @@ import type { CallContext } from '../../core/context.ts';
 import { evaluate } from '../../iam/policy/index.ts';
 import { toAwsError } from '../../protocol/errors.ts';
 import type { MessageAttribute } from '../message-attributes.ts';
-import { DeliveryError } from './failure.ts';
+import { DeliveryError, isServerSide } from './failure.ts';
 
 /** The id SQS reports as SenderId for messages SNS delivers. */
 const SNS_SENDER_ID = 'AIDAIT2UOQQY3AUEKVGXU';
@@ -50,7 +50,7 @@ export function sendToQueue(
     });
   } catch (err) {
     const error = toAwsError(err);
-    throw new DeliveryError(`SQS refused the message: ${error.code}: ${error.message}`);
+    throw new DeliveryError(`SQS refused the message: ${error.code}: ${error.message}`, isServerSide(error));
   }
 }
 

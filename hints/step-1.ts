@@ -1,0 +1,14 @@
+import type { BlankHints } from './types.ts';
+
+export const hints: readonly BlankHints[] = [
+  {
+    file: 'deploy.ts',
+    marker: 'RedrivePolicy',
+    title: 'the redrive policy',
+    hints: [
+      'A message that fails again and again must leave the orders queue for the dead-letter queue. The redrive policy says where it goes and after how many receives (README.md, "The exercise").',
+      'RedrivePolicy is a string holding JSON with two fields: deadLetterTargetArn and maxReceiveCount. Both values are already in the file: deadLetterQueueArn (from GetQueueAttributes) and MAX_RECEIVE_COUNT.',
+      'Build an object { deadLetterTargetArn: <the DLQ ARN, not its URL>, maxReceiveCount: <the constant> } and turn it into a string with JSON.stringify(…). A plain object, or the DLQ\'s URL, is refused ("Dead letter target does not exist").',
+    ],
+  },
+];
