@@ -41,6 +41,8 @@ export interface CheckResult {
   wrong?: string;
   /** For fail, skip (and warn): what to do. */
   fix?: string;
+  /** Recorded by exists(): whether the step's own resource is there (what `npm run status` calls deployed). */
+  resource?: true;
 }
 
 /** pass: everything verified; fail: at least one ✘; incomplete: no ✘, but something could not be verified. */
@@ -136,6 +138,19 @@ export class Checker {
     const value = await this.item(label, verify);
     if (this.results[before]?.outcome !== 'pass') throw new StopCheck();
     return value as T;
+  }
+
+  /**
+   * Like require(), for a resource the step itself creates (not a prerequisite from an earlier
+   * step): whether it passed is whether the step is deployed, as `npm run status` shows it.
+   */
+  async exists<T>(label: string, verify: () => Promise<T> | T): Promise<T> {
+    const before = this.results.length;
+    try {
+      return await this.require(label, verify);
+    } finally {
+      if (this.results[before]) this.results[before].resource = true;
+    }
   }
 
   /**

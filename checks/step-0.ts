@@ -10,9 +10,11 @@ import { probeLocalCloud } from '../lib/localCloud.ts';
 import { workbookPrefix } from '../lib/names.ts';
 import { defineCheck, problem, runCheckWhenExecuted } from './kit.ts';
 
-/** package.json "engines"; Lambda runs nodejs22.x. */
-const MIN_NODE_MAJOR = 20;
-const LAMBDA_NODE_MAJOR = 22;
+/**
+ * package.json "engines": the AWS SDK's releases from January 2027 require Node 22, Node 20 is
+ * end-of-life, and the workbook's functions run on Lambda's nodejs22.x.
+ */
+export const MIN_NODE_MAJOR = 22;
 
 export const check = defineCheck({
   step: 0,
@@ -44,21 +46,27 @@ export const check = defineCheck({
 
     await t.item('WORKBOOK_PREFIX can start resource names', () => asProblem(() => workbookPrefix()));
 
-    const major = Number(process.versions.node.split('.')[0]);
-    await t.item(`Node.js ${process.versions.node} can run the workbook (≥ ${MIN_NODE_MAJOR})`, () => {
-      if (major < MIN_NODE_MAJOR) {
-        problem(`Node.js ${process.versions.node} is too old for the workbook.`, `install Node ${LAMBDA_NODE_MAJOR} from https://nodejs.org.`);
-      }
+    await t.item(`Node.js is ${MIN_NODE_MAJOR} or newer (the workbook's baseline)`, () => {
+      const old = nodeTooOld(process.versions.node);
+      if (old) problem(old.wrong, old.fix);
     });
-    if (major < LAMBDA_NODE_MAJOR) {
-      t.warn(
-        `Node.js ${major} differs from the Lambda runtime (nodejs${LAMBDA_NODE_MAJOR}.x)`,
-        'the workbook works, but code tested here runs on a newer Node in Lambda.',
-        `install Node ${LAMBDA_NODE_MAJOR} (https://nodejs.org) to test locally what runs there.`,
-      );
-    }
   },
 });
+
+/** What is wrong with a Node.js version older than the baseline, and how to get a newer one; undefined when it will do. */
+export function nodeTooOld(version: string): { wrong: string; fix: string } | undefined {
+  const major = Number(version.split('.')[0]);
+  if (major >= MIN_NODE_MAJOR) return undefined;
+  return {
+    wrong:
+      `this is Node.js ${version}; the workbook needs ${MIN_NODE_MAJOR} or newer (the AWS SDK requires it from January 2027, ` +
+      `Node ${major} is end-of-life, and Lambda runs the functions on nodejs${MIN_NODE_MAJOR}.x).`,
+    fix:
+      `install Node ${MIN_NODE_MAJOR} with a version manager (\`nvm install ${MIN_NODE_MAJOR}\`, \`fnm install ${MIN_NODE_MAJOR}\` or ` +
+      `\`volta install node@${MIN_NODE_MAJOR}\`) or the installer from https://nodejs.org/en/download, open a new terminal, ` +
+      `check \`node --version\`, then \`npm ci\` and \`npm run check:step-0\` again.`,
+  };
+}
 
 /** Turns a configuration error into a check failure with the same advice. */
 function asProblem<T>(read: () => T): T {

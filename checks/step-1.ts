@@ -47,10 +47,12 @@ export const check = defineCheck({
     const n = names();
 
     // Existence first: everything else describes these two queues.
-    const dlqUrl = await t.require(`the dead-letter queue ${n.deadLetterQueue} exists`, () =>
+    const dlqUrl = await t.exists(`the dead-letter queue ${n.deadLetterQueue} exists`, () =>
       queueUrl(sqs, n.deadLetterQueue),
     );
-    const ordersUrl = await t.require(`the orders queue ${n.ordersQueue} exists`, () => queueUrl(sqs, n.ordersQueue));
+    const ordersUrl = await t.exists(`the orders queue ${n.ordersQueue} exists`, () =>
+      queueUrl(sqs, n.ordersQueue, { afterDeadLetterQueue: n.deadLetterQueue }),
+    );
     // SetQueueAttributes takes up to 60 s to show on AWS: a queue that does not look right yet
     // is read again until it does, or the window ends, before anything is called wrong.
     const read = await settle(
@@ -123,7 +125,7 @@ export const check = defineCheck({
               `maxReceiveCount is ${count}: an order that fails once or twice for a passing reason (the monitor ` +
                 `throttled or timed out) goes to the DLQ although nothing is wrong with it. AWS advises at least ` +
                 `${MAX_RECEIVE_COUNT.min} for Lambda consumers.`,
-              `in ${STEP_FILE} set MAX_RECEIVE_COUNT = ${MAX_RECEIVE_COUNT.lesson}, ${RERUN}.`,
+              `in ${STEP_FILE} set MAX_RECEIVE_COUNT = ${MAX_RECEIVE_COUNT.lesson} and use it in the RedrivePolicy (maxReceiveCount: MAX_RECEIVE_COUNT), ${RERUN}.`,
             );
           }
           if (count > MAX_RECEIVE_COUNT.max) {
@@ -131,7 +133,7 @@ export const check = defineCheck({
               `maxReceiveCount is ${count}: a poison order would be retried ${count} times, ` +
                 `${Math.round((count * Number(orders.VisibilityTimeout)) / 60)} minutes or more, costing invocations and ` +
                 `hiding the failure, before it reaches the DLQ.`,
-              `in ${STEP_FILE} set MAX_RECEIVE_COUNT = ${MAX_RECEIVE_COUNT.lesson}, ${RERUN}.`,
+              `in ${STEP_FILE} set MAX_RECEIVE_COUNT = ${MAX_RECEIVE_COUNT.lesson} and use it in the RedrivePolicy (maxReceiveCount: MAX_RECEIVE_COUNT), ${RERUN}.`,
             );
           }
           return true;
@@ -228,11 +230,23 @@ export const check = defineCheck({
   },
 });
 
-async function queueUrl(sqs: SQSClient, name: string): Promise<string> {
+/**
+ * The queue's URL. The step makes the DLQ first: when the DLQ exists and the orders queue does
+ * not, the step stopped at the orders queue, whose only exercise is the RedrivePolicy.
+ */
+async function queueUrl(sqs: SQSClient, name: string, options: { afterDeadLetterQueue?: string } = {}): Promise<string> {
   try {
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
     return QueueUrl!;
   } catch (err) {
+    if (err instanceof QueueDoesNotExist && options.afterDeadLetterQueue) {
+      problem(
+        `there is no queue named ${name} on ${resolveTarget().label}, though ${options.afterDeadLetterQueue} exists: ` +
+          '`npm run step:1` makes the DLQ first, and stopped at the orders queue, most often because SQS refused its RedrivePolicy.',
+        `in ${STEP_FILE} write RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterQueueArn, maxReceiveCount: MAX_RECEIVE_COUNT }) ` +
+          "(the DLQ's ARN, not its URL; a string, not an object), then run `npm run step:1` (its ✘ says what else SQS refused, if anything).",
+      );
+    }
     if (err instanceof QueueDoesNotExist) {
       problem(`there is no queue named ${name} on ${resolveTarget().label}.`, 'create it: `npm run step:1`.');
     }

@@ -51,7 +51,7 @@ export const check = defineCheck({
     const iam = iamClient();
 
     const queue = await t.require(`the orders queue ${n.ordersQueue} exists (step 1)`, () => findQueue(sqs, n.ordersQueue));
-    const fn = await t.require(`the function ${n.intakeFunction} exists`, () => getFunction(lambda, n.intakeFunction, 2));
+    const fn = await t.exists(`the function ${n.intakeFunction} exists`, () => getFunction(lambda, n.intakeFunction, 2));
     const config = fn.Configuration!;
 
     await t.item(`it carries the tag ${TAG_KEY}=${n.prefix}`, () => {
@@ -136,7 +136,8 @@ export const check = defineCheck({
       );
       if (grants.length === 0 && !role.attached.some((p) => /SQS.*FullAccess|AdministratorAccess|PowerUserAccess/.test(p.name))) {
         problem(
-          `no policy of ${roleName} allows sqs:SendMessage on ${queue.arn}: every order would fail with AccessDenied.`,
+          `no policy of ${roleName} allows sqs:SendMessage on ${queue.arn}: every order would fail with AccessDenied.` +
+            misnamedActions(role, queue.arn),
           `in ${STEP_FILE} fill the policy statement: { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: ordersQueueArn }, ${RERUN}.`,
         );
       }
@@ -263,6 +264,22 @@ async function findQueue(sqs: SQSClient, name: string): Promise<Queue> {
     if (err instanceof QueueDoesNotExist) problem(`there is no queue named ${name} on ${resolveTarget().label}.`, 'create it: `npm run step:1` (and `npm run check:step-1`).');
     throw err;
   }
+}
+
+/**
+ * The SQS actions a statement on the queue names that are not SendMessage (a typo such as
+ * sqs:Send): IAM takes an action name it does not know without a word, and it grants nothing.
+ */
+function misnamedActions(role: LambdaRole, queueArn: string): string {
+  const named = role.inline
+    .filter(({ statement }) => statement.Effect === 'Allow' && list(statement.Resource).some((r) => matches(r, queueArn)))
+    .flatMap(({ statement }) => list(statement.Action))
+    .filter((action) => /^sqs:/i.test(action) && !matches(action, 'sqs:SendMessage', true));
+  if (named.length === 0) return '';
+  return (
+    ` The statement on the queue allows ${named.join(', ')}, which is not sqs:SendMessage: IAM accepts an action ` +
+    'name it does not know without a word, and such a name grants nothing (the letter case does not matter, the spelling does).'
+  );
 }
 
 /** What the role grants beyond logs and sqs:SendMessage on the one queue, in words. */

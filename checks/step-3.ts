@@ -57,7 +57,7 @@ export const check = defineCheck({
     const functionArn = await t.require(`the intake function ${n.intakeFunction} exists (step 2)`, () =>
       findFunction(lambda, n.intakeFunction),
     );
-    const api = await t.require(`the REST API ${n.api} exists, tagged ${TAG_KEY}=${n.prefix}`, () => findApi(apigw, n.api, n.prefix));
+    const api = await t.exists(`the REST API ${n.api} exists, tagged ${TAG_KEY}=${n.prefix}`, () => findApi(apigw, n.api, n.prefix));
     const apiId = api.id!;
     const resourceId = await t.require(`it has POST ${PATH}, open to the shop (authorization NONE, no API key)`, () =>
       findOpenMethod(apigw, apiId),
@@ -300,7 +300,8 @@ async function permissionVerdict(
     return {
       wrong:
         `the permission's SourceArn ${patterns.join(', ')} does not match ${arns.presented}, the ARN API Gateway presents ` +
-        `for POST ${PATH} in this API: the invoke is refused, and POST ${PATH} answers 500 Internal server error.`,
+        `for POST ${PATH} in this API: the invoke is refused, and POST ${PATH} answers 500 Internal server error.` +
+        (patterns.map((p) => mismatch(p, arns.presented)).find(Boolean) ?? ''),
       fix: fix(''),
     };
   }
@@ -319,6 +320,37 @@ async function permissionVerdict(
     };
   }
   return undefined;
+}
+
+/**
+ * Which part of a SourceArn keeps it from matching the ARN API Gateway presents
+ * (arn:PARTITION:execute-api:REGION:ACCOUNT:API_ID/STAGE/METHOD/PATH), in a sentence; '' if none stands out.
+ */
+export function mismatch(pattern: string, presented: string): string {
+  const got = pattern.split(':');
+  const want = presented.split(':');
+  if (got[0] !== 'arn' || got.length < 6) return ` ${JSON.stringify(pattern)} is not an ARN.`;
+  if (got[2] !== 'execute-api') {
+    const own = got[2] === 'lambda' ? " (it is a function's ARN: the permission's SourceArn names the caller, not the function)" : '';
+    return ` It names the service ${got[2]}${own}; API Gateway presents an execute-api ARN.`;
+  }
+  const fields = ['', 'partition', '', 'region', 'account'];
+  for (const index of [1, 3, 4]) {
+    if (!matches(got[index], want[index])) return ` Its ${fields[index]} is ${JSON.stringify(got[index])}, not ${want[index]}.`;
+  }
+  const [apiId, stage, method, ...path] = got.slice(5).join(':').split('/');
+  const [wantApi, , wantMethod, ...wantPath] = want.slice(5).join(':').split('/');
+  if (!matches(apiId, wantApi)) return ` Its API id is ${apiId}, not this API's ${wantApi}.`;
+  if (stage !== undefined && matches(stage, wantMethod) && !matches(stage, '*')) {
+    return ' It has no stage part: after the API id come the stage (* for any stage), the method, then the path.';
+  }
+  if (method === undefined) return ` It stops before the method and path: they follow the stage (…/${stage ?? '*'}/${wantMethod}/${wantPath.join('/')}).`;
+  if (method !== wantMethod && method.toUpperCase().startsWith(wantMethod) && method.length > wantMethod.length) {
+    return ` Its method part is ${method}: the path needs its leading slash (/${wantPath.join('/')}).`;
+  }
+  if (!matches(method, wantMethod)) return ` Its method is ${method}, not ${wantMethod}.`;
+  if (path.length > 0 && !matches(path.join('/'), wantPath.join('/'))) return ` Its path is /${path.join('/')}, not /${wantPath.join('/')}.`;
+  return '';
 }
 
 /** What API Gateway's own answer (403, 429, 500, 502, 504) means here, and what to do. */

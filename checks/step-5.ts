@@ -91,7 +91,7 @@ export const check = defineCheck({
 
     const queue = await t.require(`the orders queue ${n.ordersQueue} exists (step 1)`, () => findQueue(sqs, n.ordersQueue));
     const topicArn = await t.require(`the topic ${n.updatesTopic} exists (step 4)`, () => findTopic(sns, n.updatesTopic));
-    const fn = await t.require(`the function ${n.monitorFunction} exists`, () => getFunction(lambda, n.monitorFunction, 5));
+    const fn = await t.exists(`the function ${n.monitorFunction} exists`, () => getFunction(lambda, n.monitorFunction, 5));
     const config = fn.Configuration!;
     const timeout = config.Timeout ?? 3;
 
@@ -587,6 +587,21 @@ async function monitorError(logGroup: string, since: number, waitMs = 0): Promis
   }
 }
 
+/** Whether a log line of the monitor since `since` names `marker` (a message id); log lines take seconds to arrive on AWS. */
+async function loggedAbout(logGroup: string, marker: string, since: number): Promise<boolean> {
+  const logs = logsClient();
+  const giveUpAt = Date.now() + within({ instant: 1_000, emulator: 5_000, aws: 15_000 });
+  for (let pause = 50; ; pause = Math.min(pause * 2, 1_000)) {
+    const { events = [] } = await logs
+      .send(new FilterLogEventsCommand({ logGroupName: logGroup, startTime: since - 1000, filterPattern: `"${marker}"`, limit: 10 }))
+      .catch(() => ({ events: [] }));
+    // Not every emulator honours the pattern: each line is looked at here too.
+    if (events.some((e) => e.message?.includes(marker))) return true;
+    if (Date.now() >= giveUpAt) return false;
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+}
+
 /** A log line for people: Powertools' JSON lines boiled down to the message and the error. */
 function describeLogLine(line: string): string {
   try {
@@ -675,6 +690,15 @@ async function invokeWithPoisonedBatch(p: {
       `the function answered ${clip(text || '(nothing)')} for a batch with a malformed message: it reported no failure, so Lambda would delete ` +
         'the malformed message as if it had been processed: it never reaches the DLQ, and nobody learns of it.',
       `in ${HANDLER_FILE}, in processOrder's catch block, log the error and throw it again (throw error), so the batch processor lists the record in batchItemFailures; ${RERUN}.`,
+    );
+  }
+  // Reported, but is it in the log? In production the log is the only place that says why a message failed.
+  if (!log.includes(poisonId) && !(await loggedAbout(p.logGroup, poisonId, invokedAt))) {
+    problem(
+      `the function reported the malformed message ${poisonId} as a batch item failure, but no line of its log names it: whoever finds it ` +
+        'in the dead-letter queue later cannot learn why it failed, or how often it was tried.',
+      `in ${HANDLER_FILE}, in processOrder's catch block, first logger.error('order not processed', { messageId: record.messageId, ` +
+        `receiveCount: Number(record.attributes.ApproximateReceiveCount), error }), then throw error; ${RERUN}.`,
     );
   }
   const got = await p.watcher.waitFor((received) => updateFor(received, good.orderId), updateDeadlineMs());

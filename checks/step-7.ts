@@ -77,7 +77,7 @@ export const check = defineCheck({
 
     const table = await t.require(`the table ${n.orderEventsTable} exists (step 6)`, () => findTable(n.orderEventsTable));
     const topicArn = await t.require(`the topic ${n.updatesTopic} exists (step 4)`, () => findTopic(sns, n.updatesTopic));
-    const fn = await t.require(`the function ${n.recorderFunction} exists`, () => getFunction(lambda, n.recorderFunction, 7));
+    const fn = await t.exists(`the function ${n.recorderFunction} exists`, () => getFunction(lambda, n.recorderFunction, 7));
     const config = fn.Configuration!;
     const functionArn = config.FunctionArn!;
 
@@ -176,9 +176,13 @@ export const check = defineCheck({
     });
 
     const permissionFix = `in ${STEP_FILE} the permission (AddPermission) needs Principal 'sns.amazonaws.com', Action 'lambda:InvokeFunction' and SourceArn ${topicArn} (topicArn), ${RERUN}.`;
-    const mayInvoke = await t.item(`${n.recorderFunction} lets SNS invoke it, from ${n.updatesTopic} only (AddPermission, SourceArn)`, () =>
-      verifyPermission(lambda, n.recorderFunction, topicArn, permissionFix),
-    );
+    // Too broad (no SourceArn) is a ✘, but SNS does invoke the function: the behaviour below expects the probe.
+    let permission: PermissionFound = { snsMayInvoke: false };
+    await t.item(`${n.recorderFunction} lets SNS invoke it, from ${n.updatesTopic} only (AddPermission, SourceArn)`, async () => {
+      permission = await readPermission(lambda, n.recorderFunction, topicArn, permissionFix);
+      if (permission.problem) problem(permission.problem.wrong, permission.problem.fix);
+    });
+    const mayInvoke = permission.snsMayInvoke;
 
     const subscriptionFix = `in ${STEP_FILE} the subscription (Subscribe) needs TopicArn topicArn, Protocol 'lambda' and Endpoint functionArn, ${RERUN}.`;
     const subscriptionArn = await t.item(`${n.updatesTopic} has one confirmed lambda subscription for ${n.recorderFunction}`, () =>
@@ -214,7 +218,8 @@ export const check = defineCheck({
         const expectNothing = !subscriptionArn || !mayInvoke;
         // A new subscription may miss the first updates for a moment (AWS): the same update again is
         // safe to send, since the recorder stores an order's status once.
-        const republish = expectNothing ? undefined : publish;
+        // (Not where delivery is instant: a late copy would only outlive the check's clean-up.)
+        const republish = expectNothing || patience() === 'instant' ? undefined : publish;
         const outcome = await waitForRecord({ db, sqs, table, orderId, published, expectNothing, failuresQueue, logGroup: n.recorderLogGroup, republish });
         if (outcome.items.length === 0) {
           const diagnosis = explainNothingRecorded(outcome, { table, subscribed: !!subscriptionArn, mayInvoke: !!mayInvoke, mayPut: !!mayPut, waitedMs: Date.now() - published });
@@ -280,7 +285,14 @@ export const check = defineCheck({
               : `compare ${HANDLER_FILE} with README.md, then run \`npm run step:7\`.`,
           );
         }
-        if (items.length === 0) problem('both deliveries succeeded, but nothing was stored.', `${HANDLER_FILE} must PutItem into TABLE_NAME; compare it with README.md.`);
+        if (items.length === 0) {
+          const refusedAsRepeat = `${first.log}\n${second.log}`.split('\n').find(saysAlreadyStored);
+          if (refusedAsRepeat) {
+            const inverted = conditionInverted(refusedAsRepeat);
+            problem(`both deliveries succeeded, but nothing was stored: ${inverted.wrong}`, inverted.fix);
+          }
+          problem('both deliveries succeeded, but nothing was stored.', `${HANDLER_FILE} must PutItem into TABLE_NAME; compare it with README.md.`);
+        }
         if (stored && items[0].eventId !== stored.eventId) {
           problem(
             `the second delivery replaced the stored item (eventId ${stored.eventId} became ${items[0].eventId}, recordedAt changed too): ` +
@@ -393,8 +405,18 @@ function broaderThanNeeded(role: LambdaRole, tableArn: string, failureTargets: s
   return excess;
 }
 
-/** Fails unless the function's resource policy lets sns.amazonaws.com invoke it from this topic, and only from it. */
-async function verifyPermission(lambda: LambdaClient, functionName: string, topicArn: string, fix: string): Promise<true> {
+interface PermissionFound {
+  /** Whether SNS's deliveries from the topic are let through (a permission too broad lets them through too). */
+  snsMayInvoke: boolean;
+  /** What is wrong with the permission, and the fix; undefined when it is as the lesson makes it. */
+  problem?: { wrong: string; fix: string };
+}
+
+/**
+ * The function's resource policy, judged: it must let sns.amazonaws.com invoke it from this
+ * topic, and only from it. A permission without SourceArn is not refused by SNS — it is too broad.
+ */
+async function readPermission(lambda: LambdaClient, functionName: string, topicArn: string, fix: string): Promise<PermissionFound> {
   const policy = await lambda.send(new GetPolicyCommand({ FunctionName: functionName })).then(
     (out) => out.Policy,
     (err) => (err instanceof ResourceNotFoundException ? undefined : Promise.reject(err)),
@@ -403,18 +425,26 @@ async function verifyPermission(lambda: LambdaClient, functionName: string, topi
     (s) => s.Effect === 'Allow' && servicePrincipals(s).includes('sns.amazonaws.com') && list(s.Action).some((a) => matches(a, 'lambda:InvokeFunction', true)),
   );
   if (forSns.length === 0) {
-    problem(`${functionName} has no permission for sns.amazonaws.com: SNS may not invoke it, so nothing published to the topic is recorded.`, `add it: ${fix}`);
+    const wrong = `${functionName} has no permission for sns.amazonaws.com: SNS may not invoke it, so nothing published to the topic is recorded.`;
+    return { snsMayInvoke: false, problem: { wrong, fix: `add it: ${fix}` } };
   }
   const sources = forSns.map((s) => [...conditionValues(s, 'ArnLike', 'aws:SourceArn'), ...conditionValues(s, 'ArnEquals', 'aws:SourceArn')]);
   if (sources.some((arns) => arns.length === 0)) {
-    problem(`the permission for sns.amazonaws.com has no SourceArn: any SNS topic, in any AWS account, could invoke the function.`, `scope it: ${fix}`);
+    const wrong =
+      'the permission for sns.amazonaws.com has no SourceArn. SNS does invoke the function — but so would any SNS topic, in any AWS account: ' +
+      "whoever subscribes your function's ARN to a topic of theirs can have it write what they publish into your table, with your function's role " +
+      '(the "confused deputy": the SNS service acting for someone it should not). Too broad, not refused.';
+    return { snsMayInvoke: true, problem: { wrong, fix: `scope it: ${fix}` } };
   }
   const all = sources.flat();
-  const exact = all.includes(topicArn);
   const broader = all.filter((arn) => arn !== topicArn && matches(arn, topicArn));
-  if (broader.length > 0) problem(`the permission's SourceArn ${broader[0]} lets more topics than ${topicArn} invoke the function.`, `narrow it: ${fix}`);
-  if (!exact) problem(`the permission's SourceArn ${all.join(', ')} does not match the topic ${topicArn}: SNS's deliveries are refused.`, fix);
-  return true;
+  if (broader.length > 0) {
+    return { snsMayInvoke: true, problem: { wrong: `the permission's SourceArn ${broader[0]} lets more topics than ${topicArn} invoke the function.`, fix: `narrow it: ${fix}` } };
+  }
+  if (!all.includes(topicArn)) {
+    return { snsMayInvoke: false, problem: { wrong: `the permission's SourceArn ${all.join(', ')} does not match the topic ${topicArn}: SNS's deliveries are refused.`, fix } };
+  }
+  return { snsMayInvoke: true };
 }
 
 /** The one confirmed lambda subscription of the topic for the function (its ARN); fails otherwise. */
@@ -532,6 +562,12 @@ async function waitForRecord(p: {
       if (p.failuresQueue) outcome.failures.push(...(await takeFailures(p.sqs, p.failuresQueue, p.orderId)));
       outcome.logLines = await logLinesAbout(logs, p.logGroup, p.orderId, p.published);
       if (outcome.failures.length > 0) return outcome;
+      // "already recorded" with nothing in the table: the write's condition failed with nothing stored. Waiting will not change that.
+      if (outcome.logLines.some(saysAlreadyStored)) {
+        // A republished probe meets the first one's item: that is a record, not a refusal.
+        outcome.items = await readTimeline(p.db, p.table.name, p.orderId, true);
+        return outcome;
+      }
       const failed = outcome.logLines.some((line) => causeOf(line, p.table) || /\tERROR\t/.test(line));
       if (failed) {
         failedAt ??= Date.now();
@@ -568,6 +604,8 @@ function explainNothingRecorded(
       fix: cause.grant ? grantFix : cause.tableName ? `in ${STEP_FILE} set TABLE_NAME: n.orderEventsTable, ${RERUN}.` : `compare ${HANDLER_FILE} with README.md, ${RERUN}.`,
     };
   }
+  const refusedAsRepeat = outcome.logLines.find(saysAlreadyStored);
+  if (refusedAsRepeat) return conditionInverted(refusedAsRepeat);
   if (outcome.failures.some((f) => f.kind === 'undeliverable')) {
     return { wrong: 'SNS could not invoke the function: the update went to the failures queue as undeliverable (the check removed it).' };
   }
@@ -578,6 +616,24 @@ function explainNothingRecorded(
   return {
     wrong: line ? `the function's log says: ${clip(line.split('\t').slice(3).join(' '))}` : "the function's log says nothing about it.",
     fix: `compare ${HANDLER_FILE} and ${STEP_FILE} with README.md, ${RERUN}; then check again.`,
+  };
+}
+
+/** A log line saying the PutItem's condition failed: the handler's "already recorded", or the error itself. */
+const saysAlreadyStored = (line: string): boolean => /already recorded|ConditionalCheckFailed/.test(line);
+
+/**
+ * The write's condition failed although the table holds nothing for the probe: the condition
+ * refuses a first write. attribute_exists(…) instead of attribute_not_exists(…) does exactly that.
+ */
+function conditionInverted(logLine: string): { wrong: string; fix: string } {
+  const said = clip(logLine.replace(/^\S+\t\S+\t(INFO|ERROR)\t/, '').trim(), 200);
+  return {
+    wrong:
+      `the function's log says "${said}" for this very probe, yet the table holds no item for it: the PutItem's condition failed on the first write, ` +
+      'when nothing was stored. The condition is inverted — attribute_exists(…) holds only when an item with this key is already stored, so every ' +
+      'new update is turned away as a repeat, and nothing is ever recorded.',
+    fix: `in ${HANDLER_FILE} write ConditionExpression: 'attribute_not_exists(${EVENT_KEY})' (it holds while no item has this key), then run \`npm run step:7\`.`,
   };
 }
 

@@ -7,7 +7,7 @@ export const hints: readonly BlankHints[] = [
     hints: [
       'The intake function needs to do exactly one thing besides logging: put an order on the orders queue. Grant that, on that queue only (README.md, "Why one action on one ARN").',
       'An IAM policy statement is an object with Effect, Action and Resource (and optionally a Sid naming it). The action is sqs:SendMessage; the resource is the queue\'s ARN, ordersQueueArn — not its URL, and not "*".',
-      'Write one object in the Statement list: a Sid of your choosing, Effect \'Allow\', Action \'sqs:SendMessage\', Resource set to the variable that holds the queue\'s ARN.',
+      'Write one object in the Statement list: a Sid of your choosing, Effect \'Allow\', Action \'sqs:SendMessage\', Resource set to the variable that holds the queue\'s ARN. Spell the action exactly: IAM accepts an action name it does not know (sqs:Send) without a word, and it grants nothing.',
     ],
   },
   {

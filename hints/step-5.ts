@@ -6,7 +6,7 @@ export const hints: readonly BlankHints[] = [
     title: 'partial batch responses on the mapping',
     hints: [
       'Without it, one bad message fails its whole batch and every message in it is retried. The event source mapping has a setting that lets the function say which records failed (README.md, "Partial batch responses").',
-      'The setting is FunctionResponseTypes on CreateEventSourceMapping / UpdateEventSourceMapping. It is a list; the SDK has an enum for its values, FunctionResponseType, imported at the top of the file.',
+      'The setting is FunctionResponseTypes on CreateEventSourceMapping / UpdateEventSourceMapping. It is a list (even with one value); the SDK has an enum for its values, FunctionResponseType, imported at the top of the file, so the value cannot be misspelt.',
       'Give FunctionResponseTypes a list with one element: the FunctionResponseType member whose name says the function reports batch item failures.',
     ],
   },

@@ -7,7 +7,7 @@ export const hints: readonly BlankHints[] = [
     title: 'the invoke permission for SNS',
     hints: [
       'SNS needs the function\'s permission to invoke it, as API Gateway did in step 3 — and only for messages from this topic (README.md, "The exercise").',
-      'The value is an AddPermissionCommandInput: FunctionName, StatementId, Action, Principal and SourceArn. The principal is the SNS service (sns.amazonaws.com); the source is the topic\'s ARN.',
+      'The value is an AddPermissionCommandInput: FunctionName, StatementId, Action, Principal and SourceArn. The principal is the SNS service (sns.amazonaws.com, not just sns); the action is written with its service, lambda:…; the source is the topic\'s ARN, not its name.',
       'An object: FunctionName from the names (the recorder function), StatementId the constant PERMISSION_ID, Action \'lambda:InvokeFunction\', Principal the SNS service principal, SourceArn the topicArn variable. Leaving SourceArn out lets any topic invoke it.',
     ],
   },
@@ -17,7 +17,7 @@ export const hints: readonly BlankHints[] = [
     title: 'the subscription',
     hints: [
       'The topic delivers only to its subscribers: subscribe the function to it.',
-      'The value is a SubscribeCommandInput: TopicArn, Protocol, Endpoint, and ReturnSubscriptionArn (so the answer holds the ARN even before any confirmation). For a function, the protocol is lambda and the endpoint is the function\'s ARN.',
+      'The value is a SubscribeCommandInput: TopicArn, Protocol, Endpoint, and ReturnSubscriptionArn (so the answer holds the ARN even before any confirmation). For a function, the protocol is lambda (lower case) and the endpoint is the function\'s ARN, not its name.',
       'An object: TopicArn the topicArn variable, Protocol \'lambda\', Endpoint the functionArn variable, ReturnSubscriptionArn true.',
     ],
   },

@@ -17,7 +17,7 @@ export interface Span {
 
 export const SPANS: readonly Span[] = [
   { label: 'intake → queue', from: 'acceptedAt', to: 'queuedAt', what: 'validate, SendMessage' },
-  { label: 'queue → monitor', from: 'queuedAt', to: 'processedAt', what: 'waiting in SQS, batching window, poller' },
+  { label: 'queue → monitor', from: 'queuedAt', to: 'processedAt', what: 'waiting in SQS, the poller' },
   { label: 'monitor → publish', from: 'processedAt', to: 'publishedAt', what: 'read the order, build the update' },
   { label: 'publish → record', from: 'publishedAt', to: 'recordedAt', what: 'Publish, SNS delivery, async invoke, PutItem' },
   { label: 'end to end', from: 'acceptedAt', to: 'recordedAt', what: 'accepted by intake → in the table' },

@@ -10,9 +10,10 @@ import { hasProtoKey, jsonDepthExceeds } from '../protocol/json-depth.ts';
 import { RealismProfile } from '../realism/profile.ts';
 import { SERVICE_TIMING } from '../realism/service-timing.ts';
 import { tagOnCreate, type TagStore } from './create-table-tags.ts';
+import { answerOnceActive, type TableLookup } from './active-on-answer.ts';
 
 /** The part of dynalite's store (db/index.js `create`) the cloud needs: its LevelDB, to close it. */
-interface DynaliteStore extends TagStore {
+interface DynaliteStore extends TagStore, TableLookup {
   db: { close(callback: (err?: Error | null) => void): void };
 }
 
@@ -52,7 +53,7 @@ export class DynamoDbService {
   private readonly store: DynaliteStore;
   private closed: Promise<void> | undefined;
 
-  constructor(dataDir: string | null, realism: RealismProfile = RealismProfile.off()) {
+  constructor(dataDir: string | null, private readonly realism: RealismProfile = RealismProfile.off()) {
     ({ handler: this.handler, store: this.store } = mountDynalite({
       path: dataDir ? join(dataDir, 'dynamodb') : undefined,
       createTableMs: realism.ms(SERVICE_TIMING.tableCreate),
@@ -83,7 +84,10 @@ export class DynamoDbService {
         validation('The local cloud cannot store the name "__proto__" (as an attribute name or map key): choose another name.'),
       );
     }
-    if (req.headers['x-amz-target'] === 'DynamoDB_20120810.CreateTable') tagOnCreate(this.store, text, res);
+    if (req.headers['x-amz-target'] === 'DynamoDB_20120810.CreateTable') {
+      tagOnCreate(this.store, text, res);
+      if (!this.realism.enabled) answerOnceActive(this.store, text, res);
+    }
     this.handler(req as unknown as IncomingMessage, res);
     try {
       req.deliver();

@@ -16,6 +16,7 @@ import { evaluateServiceInvoke, permissionStatement, policyDocument, type Permis
 import { roleNameOf } from '../sts/sessions.ts';
 import { AWS_TIMING } from '../realism/aws-timing.ts';
 import { buildRuntime, type RuntimeFiles } from './runtime/build.ts';
+import { NodeBinaries, type NodeBinary } from './runtime/node-binary.ts';
 import { FunctionPool } from './runtime/pool.ts';
 import { logTail } from './runtime/report.ts';
 import type { FunctionSnapshot, RuntimeHost } from './runtime/sandbox.ts';
@@ -106,7 +107,9 @@ export class LambdaBackend {
   private readonly root: string;
   private readonly ownsRoot: boolean;
   private runtimeFiles: Promise<RuntimeFiles> | undefined;
-  private readonly notedRuntimes = new Set<string>();
+  /** The Node binary per runtime; the live log says once which one runs each runtime's functions. */
+  private readonly nodes = new NodeBinaries();
+  private readonly notedRuntimes = new Map<string, Promise<NodeBinary>>();
   /** Functions (and roles) whose missing logs permissions the live log has already reported. */
   private readonly logsDenied = new Set<string>();
   private closing = false;
@@ -459,7 +462,6 @@ export class LambdaBackend {
     let pool = this.pools.get(fn.name);
     if (!pool) {
       if (this.closing) throw new Error('The local cloud is shutting down.');
-      this.noteRuntime(fn.runtime);
       pool = new FunctionPool(
         {
           name: fn.name,
@@ -508,6 +510,7 @@ export class LambdaBackend {
       moduleFence: this.code.needsModuleFence,
       codeRoot: this.code.root,
       files: () => (this.runtimeFiles ??= buildRuntime(join(this.root, 'runtime'))),
+      node: (runtime) => this.nodeFor(runtime),
       endpointUrl: () => cloud.baseUrl,
       coldStartMs: () => cloud.realism.ms(AWS_TIMING.coldStart),
       issueSession: (roleArn, sessionName) => cloud.sessions.issue(roleArn, sessionName),
@@ -560,21 +563,22 @@ export class LambdaBackend {
     return false;
   }
 
-  /** The local Node runs every nodejs runtime; say so once when it is older than the runtime asks. */
-  private noteRuntime(runtime: string): void {
-    if (this.notedRuntimes.has(runtime)) return;
-    this.notedRuntimes.add(runtime);
-    const wanted = Number(/^nodejs(\d+)\.x$/.exec(runtime)?.[1]);
-    const local = Number(process.versions.node.split('.')[0]);
-    if (wanted > local) {
-      this.cloud.log({
-        service: 'lambda',
-        action: 'Runtime',
-        detail:
-          `${runtime} functions run on the local Node ${process.versions.node}, which is older than the runtime: ` +
-          `code that needs Node ${wanted} features will fail here (install Node ${wanted}+ to match AWS).`,
+  /** The Node that runs a runtime's workers; the first time, the live log says which, or why not the runtime's own. */
+  private nodeFor(runtime: string): Promise<NodeBinary> {
+    let noted = this.notedRuntimes.get(runtime);
+    if (!noted) {
+      noted = this.nodes.forRuntime(runtime).then((node) => {
+        this.cloud.log({
+          service: 'lambda',
+          action: 'Runtime',
+          detail: `${runtime} functions run on Node ${node.version} (${node.source})${node.fallback ? `, not on Node ${runtime.replace(/^nodejs(\d+)\.x$/, '$1')}` : ''}`,
+          error: node.fallback,
+        });
+        return node;
       });
+      this.notedRuntimes.set(runtime, noted);
     }
+    return noted;
   }
 
   private checkRoleAssumable(role: string): void {

@@ -7,7 +7,7 @@ import { lambdaErrors } from './errors.ts';
 import { checkUploadSize } from './code/limits.ts';
 import { eventInvokeConfigRoutes } from './async/rest.ts';
 import { eventSourceMappingRoutes } from './event-source-mappings/rest.ts';
-import { checkPermissionAction, checkStatementId } from './validate.ts';
+import { checkPermissionAction, checkSourceArn, checkStatementId } from './validate.ts';
 
 /**
  * Lambda's REST-JSON wire adapter (API version 2015-03-31, tags 2017-03-31). Errors carry
@@ -129,7 +129,7 @@ export function lambdaRest(cloud: Cloud): RestService {
             StatementId: checkStatementId(input.StatementId),
             Action: checkPermissionAction(input.Action),
             Principal: requiredString(input.Principal, 'principal'),
-            SourceArn: optionalString(input.SourceArn),
+            SourceArn: checkSourceArn(input.SourceArn),
             SourceAccount: optionalString(input.SourceAccount),
             EventSourceToken: optionalString(input.EventSourceToken),
             PrincipalOrgID: optionalString(input.PrincipalOrgID),

@@ -97,6 +97,19 @@ export function checkFunctionName(value: unknown, member = 'functionName'): stri
   return value;
 }
 
+/** The API model's pattern for an ARN (AddPermission's SourceArn): a URL or a bare id is refused. */
+export const SOURCE_ARN_PATTERN = 'arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:([a-z]{2}(-gov)?-[a-z]+-\\d{1})?:(\\d{12})?:(.*)';
+const SOURCE_ARN_REGEX = new RegExp(`^${SOURCE_ARN_PATTERN}$`, 's');
+
+/** AddPermission's SourceArn: absent, or an ARN by the API model's pattern. */
+export function checkSourceArn(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string' || !SOURCE_ARN_REGEX.test(value)) {
+    throw lambdaErrors.validation(value, 'sourceArn', `Member must satisfy regular expression pattern: ${SOURCE_ARN_PATTERN}`);
+  }
+  return value;
+}
+
 export function checkRuntime(runtime: unknown): string {
   if (typeof runtime !== 'string' || !RUNTIME_ENUM.includes(runtime)) {
     throw lambdaErrors.validation(runtime, 'runtime', `Member must satisfy enum value set: [${RUNTIME_ENUM.join(', ')}]`);

@@ -12,6 +12,7 @@ import {
   CreateRoleCommand,
   EntityAlreadyExistsException,
   GetRoleCommand,
+  MalformedPolicyDocumentException,
   PutRolePolicyCommand,
   UpdateAssumeRolePolicyCommand,
   type IAMClient,
@@ -87,10 +88,16 @@ export async function deploy() {
     ],
   };
   // PutRolePolicy replaces the policy of that name: running it again is harmless.
-  await iam.send(
-    new PutRolePolicyCommand({ RoleName: n.intakeRole, PolicyName: SEND_POLICY_NAME, PolicyDocument: JSON.stringify(sendOrdersPolicy) }),
-  );
-  ok(`${n.intakeRole}: assumable by Lambda; may write logs and sqs:SendMessage to ${n.ordersQueue}, nothing else`);
+  try {
+    await iam.send(
+      new PutRolePolicyCommand({ RoleName: n.intakeRole, PolicyName: SEND_POLICY_NAME, PolicyDocument: JSON.stringify(sendOrdersPolicy) }),
+    );
+  } catch (err) {
+    // IAM names what is malformed, not where: policyRefused points at the statement and says what to write.
+    if (err instanceof MalformedPolicyDocumentException) throw policyRefused(err, ordersQueueUrl, ordersQueueArn);
+    throw err;
+  }
+  ok(`${n.intakeRole}: assumable by Lambda; may write logs; policy ${SEND_POLICY_NAME}: ${granted(sendOrdersPolicy.Statement)}`);
   detail(roleArn);
 
   // 3. The log group, made before the function, so that it carries our tag and a retention period
@@ -228,5 +235,43 @@ function configurationDiffers(current: FunctionConfiguration, wanted: Omit<Funct
 }
 
 const kilobytes = (bytes: number) => `${Math.round(bytes / 1024)} KB`;
+
+/** What the statements that were put allow, in a few words: "Allow sqs:SendMessage on arn:…". */
+function granted(statements: readonly unknown[]): string {
+  const list = (value: unknown) => (Array.isArray(value) ? value.join(', ') : String(value));
+  return statements
+    .map((s) => s as { Effect?: string; Action?: unknown; Resource?: unknown })
+    .map((s) => `${s.Effect} ${list(s.Action)} on ${list(s.Resource)}`)
+    .join('; ');
+}
+
+/**
+ * IAM refuses a malformed policy with MalformedPolicyDocument and a short reason that names
+ * neither the statement nor the fix. This says both, for the statement in deploy().
+ */
+function policyRefused(err: MalformedPolicyDocumentException, ordersQueueUrl: string, ordersQueueArn: string): WorkbookError {
+  const statement = "{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: ordersQueueArn }";
+  const reason = err.message;
+  let why: string;
+  if (reason.includes(ordersQueueUrl) || /ARN format|Partition .* is not valid for resource/.test(reason)) {
+    why = `its Resource is not an ARN. A policy names a queue by its ARN (${ordersQueueArn}, in ordersQueueArn), not by its URL (ordersQueueUrl) or its name.`;
+  } else if (/must contain resources/.test(reason)) {
+    why = 'the statement has no Resource: say which queue, by its ARN (ordersQueueArn).';
+  } else if (/must contain actions/.test(reason)) {
+    why = "the statement has no Action: the one action is 'sqs:SendMessage'.";
+  } else if (/prefaced by a vendor|only one colon/.test(reason)) {
+    why = "an Action is written service:Action, e.g. 'sqs:SendMessage' (SendMessage alone names no service).";
+  } else if (/should not specify a principal/.test(reason)) {
+    why = 'a role\'s own policy names no Principal (the role is the principal): leave Principal out.';
+  } else if (/Syntax errors|invalid Json|legacy parsing/.test(reason)) {
+    why = "the statement must be an object with IAM's field names (Effect, Action, Resource, and an optional Sid), not a string or other names (Action, not Actions).";
+  } else {
+    why = `IAM says: ${reason}`;
+  }
+  return new WorkbookError(
+    `IAM refused the policy ${SEND_POLICY_NAME} (MalformedPolicyDocument: ${reason}): ${why}`,
+    `in steps/02-intake-lambda/deploy.ts write the statement (the blank in sendOrdersPolicy) as ${statement}, then run \`npm run step:2\` again.`,
+  );
+}
 
 runWhenExecuted(import.meta.url, deploy);

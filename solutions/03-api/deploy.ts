@@ -35,7 +35,7 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { executeApiArn, invokeUrl } from '../../lib/api.ts';
 import { apiGatewayClient, lambdaClient, stsClient } from '../../lib/clients.ts';
 import { resolveTarget } from '../../lib/config.ts';
-import { WorkbookError } from '../../lib/errors.ts';
+import { WorkbookError, errorName } from '../../lib/errors.ts';
 import { partitionOfArn } from '../../lib/partition.ts';
 import { TAG_KEY, names, workbookTags } from '../../lib/names.ts';
 import { refuseUnlessOurs } from '../../lib/ownership.ts';
@@ -83,7 +83,7 @@ export async function deploy() {
   await ensureOpenMethod(apigw, restApiId, resourceId);
   // AWS_PROXY: the whole request goes to the function as an event, its answer back as the response.
   // Lambda's Invoke API is itself an HTTP POST, whatever the client's method: integrationHttpMethod POST.
-  await apigw.send(
+  const integration = await apigw.send(
     new PutIntegrationCommand({
       restApiId,
       resourceId,
@@ -93,7 +93,7 @@ export async function deploy() {
       uri: `arn:${partition}:apigateway:${region}:lambda:path/2015-03-31/functions/${functionArn}/invocations`,
     }),
   );
-  ok(`${HTTP_METHOD} /${PATH_PART} → ${n.intakeFunction} (AWS_PROXY, no authorization)`);
+  ok(`${HTTP_METHOD} /${PATH_PART} → ${n.intakeFunction} (${integration.type}, Lambda called with ${integration.httpMethod}; no authorization)`);
 
   // 4. Exercise: let API Gateway invoke the function, only for calls to this API's POST /orders,
   //    in any stage. API Gateway presents arn:PARTITION:execute-api:REGION:ACCOUNT:API_ID/STAGE/METHOD/PATH.
@@ -116,7 +116,7 @@ export async function deploy() {
       maxDelayMs: 5_000,
     },
   );
-  await apigw.send(
+  const stage = await apigw.send(
     new UpdateStageCommand({
       restApiId,
       stageName: n.apiStage,
@@ -126,7 +126,10 @@ export async function deploy() {
       ],
     }),
   );
-  ok(`stage ${n.apiStage}: deployment ${deployment.id}, throttled to ${RATE_LIMIT} requests/s (bursts of ${BURST_LIMIT})`);
+  const throttle = stage.methodSettings?.['*/*'];
+  ok(
+    `stage ${n.apiStage}: deployment ${deployment.id}, throttled to ${throttle?.throttlingRateLimit} requests/s (bursts of ${throttle?.throttlingBurstLimit})`,
+  );
 
   const url = invokeUrl(restApiId, n.apiStage, `/${PATH_PART}`);
   ok(`the shop's URL: ${HTTP_METHOD} ${url}`);
@@ -212,15 +215,29 @@ async function allowApiGateway(lambda: LambdaClient, functionName: string, sourc
     return;
   }
   if (current) await lambda.send(new RemovePermissionCommand({ FunctionName: functionName, StatementId: PERMISSION_ID }));
-  await lambda.send(
-    new AddPermissionCommand({
-      FunctionName: functionName,
-      StatementId: PERMISSION_ID,
-      Action: 'lambda:InvokeFunction',
-      Principal: 'apigateway.amazonaws.com',
-      SourceArn: sourceArn,
-    }),
-  );
+  try {
+    await lambda.send(
+      new AddPermissionCommand({
+        FunctionName: functionName,
+        StatementId: PERMISSION_ID,
+        Action: 'lambda:InvokeFunction',
+        Principal: 'apigateway.amazonaws.com',
+        SourceArn: sourceArn,
+      }),
+    );
+  } catch (err) {
+    // Lambda answers a SourceArn that is not an ARN with its regular expression: say what to write instead.
+    if (errorName(err) === 'ValidationException' && /'sourceArn'/.test((err as Error).message)) {
+      throw new WorkbookError(
+        `Lambda refused the SourceArn ${JSON.stringify(sourceArn)}: it is not an ARN. A permission names its caller by ARN, ` +
+          'and API Gateway presents arn:PARTITION:execute-api:REGION:ACCOUNT:API_ID/STAGE/METHOD/PATH for each call ' +
+          '(not the invoke URL, not the API id alone).',
+        'in steps/03-api/deploy.ts write the SourceArn blank as executeApiArn({ partition, region, accountId: accountId!, apiId: restApiId, ' +
+          "stage: '*', method: HTTP_METHOD, path: `/${PATH_PART}` }), then run `npm run step:3` again.",
+      );
+    }
+    throw err;
+  }
   ok(`${functionName} lets API Gateway invoke it, from ${sourceArn} only`);
 }
 

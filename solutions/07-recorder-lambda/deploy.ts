@@ -44,6 +44,7 @@ import {
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import {
+  GetSubscriptionAttributesCommand,
   GetTopicAttributesCommand,
   ListSubscriptionsByTopicCommand,
   NotFoundException as TopicNotFound,
@@ -178,7 +179,7 @@ export async function deploy() {
 
   // 5. Asynchronous failures: two retries, then the failures queue (an invocation record with the
   //    event, the error and the attempts). A new grant takes a moment to reach Lambda on AWS.
-  await retry(
+  const invokeConfig = await retry(
     () =>
       lambda.send(
         new PutFunctionEventInvokeConfigCommand({
@@ -196,7 +197,8 @@ export async function deploy() {
       maxDelayMs: 3_000,
     },
   );
-  ok(`failed invocations: retried ${RETRY_ATTEMPTS} times, then sent to ${n.recorderFailureQueue}`);
+  // What Lambda applied, from its answer.
+  ok(`failed invocations: retried ${invokeConfig.MaximumRetryAttempts} times, then sent to ${lastPart(invokeConfig.DestinationConfig?.OnFailure?.Destination)}`);
 
   // 6. Exercise 1: let SNS invoke the function — for messages from this topic, and no other.
   const permission: AddPermissionCommandInput = {
@@ -343,7 +345,7 @@ async function ensureFunction(lambda: LambdaClient, code: { zip: Uint8Array; sha
       role,
     );
     await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 120 }, { FunctionName: name });
-    ok(`${name}: created (${configuration.Runtime}, ${configuration.MemorySize} MB, ${configuration.Timeout} s timeout)`);
+    ok(`${name}: created (${created.Runtime}, ${created.MemorySize} MB, ${created.Timeout} s timeout)`);
     return created.FunctionArn!;
   }
   // One change at a time: wait while the function is Pending or an update is InProgress, and
@@ -383,24 +385,61 @@ function configurationDiffers(current: FunctionConfiguration, wanted: Configurat
  * once, so a second run keeps our statement when it already says the same, and replaces it otherwise.
  */
 async function allowInvoke(lambda: LambdaClient, permission: AddPermissionCommandInput): Promise<void> {
-  const { FunctionName, StatementId, Principal, SourceArn } = permission;
+  const { FunctionName, StatementId, Action, Principal, SourceArn } = permission;
   const current = await lambda.send(new GetPolicyCommand({ FunctionName })).then(
     (out) => ((JSON.parse(out.Policy ?? '{}') as { Statement?: PolicyStatement[] }).Statement ?? []).find((s) => s.Sid === StatementId),
     (err) => (err instanceof ResourceNotFoundException ? undefined : Promise.reject(err)), // no policy at all yet
   );
   const same =
-    current?.Principal?.Service === Principal && current?.Condition?.ArnLike?.['AWS:SourceArn'] === SourceArn && !current?.Condition?.StringEquals;
+    current?.Action === Action &&
+    current?.Principal?.Service === Principal &&
+    current?.Condition?.ArnLike?.['AWS:SourceArn'] === SourceArn &&
+    !current?.Condition?.StringEquals;
   if (same) {
     ok(`${FunctionName} lets ${Principal} invoke it, from ${lastPart(SourceArn)} only (unchanged)`);
     return;
   }
   if (current) await lambda.send(new RemovePermissionCommand({ FunctionName, StatementId }));
-  await lambda.send(new AddPermissionCommand(permission));
-  ok(`${FunctionName} lets ${Principal} invoke it, from ${SourceArn ? `${lastPart(SourceArn)} only` : 'anywhere'}`);
+  let added: string | undefined;
+  try {
+    ({ Statement: added } = await lambda.send(new AddPermissionCommand(permission)));
+  } catch (err) {
+    throw explainPermissionRefusal(err);
+  }
+  // The statement Lambda added to the function's policy, as it answered it.
+  const statement = JSON.parse(added ?? '{}') as PolicyStatement;
+  const source = statement.Condition?.ArnLike?.['AWS:SourceArn'];
+  ok(`${FunctionName} lets ${statement.Principal?.Service} invoke it, from ${source ? `${lastPart(source)} only` : 'ANY topic of any account (no SourceArn)'}`);
+}
+
+/** AddPermission's refusals (AWS's words), and what the blank's field must be. */
+const PERMISSION_FIELDS: [RegExp, string][] = [
+  [/principal was invalid|at 'principal'/i, "Principal is the SNS service's principal, 'sns.amazonaws.com' (not 'sns', not the topic)"],
+  [/at 'action'/, "Action names the service and the action: 'lambda:InvokeFunction'"],
+  [/at 'statementId'/, 'StatementId is PERMISSION_ID: a second run finds its own statement by it'],
+  [/at 'sourceArn'/, "SourceArn is the topic's ARN, topicArn (arn:…:sns:REGION:ACCOUNT:NAME), not its name"],
+  [/at 'functionName'/, 'FunctionName is n.recorderFunction'],
+];
+
+/**
+ * AddPermission's refusals name a field of the call, not the blank: each one with the blank's
+ * fix. Any other error is returned as it is.
+ */
+function explainPermissionRefusal(err: unknown): unknown {
+  if (errorName(err) !== 'ValidationException' && errorName(err) !== 'InvalidParameterValueException') return err;
+  const said = (err as Error).message;
+  const field = PERMISSION_FIELDS.find(([refusal]) => refusal.test(said))?.[1];
+  if (!field) return err;
+  return new WorkbookError(
+    `Lambda refused the permission (AddPermission): "${said}". In steps/07-recorder-lambda/deploy.ts, ${field}.`,
+    "write the permission as { FunctionName: n.recorderFunction, StatementId: PERMISSION_ID, Action: 'lambda:InvokeFunction', " +
+      "Principal: 'sns.amazonaws.com', SourceArn: topicArn }, then run `npm run step:7` again.",
+  );
 }
 
 interface PolicyStatement {
   Sid?: string;
+  Action?: string;
   Principal?: { Service?: string };
   Condition?: { ArnLike?: Record<string, string>; StringEquals?: Record<string, string> };
 }
@@ -417,9 +456,39 @@ async function ensureSubscription(sns: SNSClient, subscription: SubscribeCommand
     ok(`${endpoint} is subscribed to ${topic} (unchanged)`);
     return existing;
   }
-  const { SubscriptionArn } = await sns.send(new SubscribeCommand(subscription));
-  ok(`${endpoint} subscribed to ${topic} (protocol ${subscription.Protocol})`);
-  return SubscriptionArn!;
+  let subscriptionArn: string | undefined;
+  try {
+    ({ SubscriptionArn: subscriptionArn } = await sns.send(new SubscribeCommand(subscription)));
+  } catch (err) {
+    throw explainSubscriptionRefusal(err);
+  }
+  // What SNS made of it, read back: a lambda subscription is confirmed at once.
+  const { Attributes = {} } = await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn }));
+  const pending = Attributes.PendingConfirmation === 'true' ? ', pending confirmation' : '';
+  ok(`${lastPart(Attributes.Endpoint)} subscribed to ${lastPart(Attributes.TopicArn)} (protocol ${Attributes.Protocol}${pending})`);
+  return subscriptionArn!;
+}
+
+/**
+ * Subscribe's refusals ("Invalid parameter: Lambda endpoint ARN") name a field, not the blank:
+ * each one with the blank's fix. Any other error is returned as it is.
+ */
+function explainSubscriptionRefusal(err: unknown): unknown {
+  if (errorName(err) !== 'InvalidParameterException') return err;
+  const said = (err as Error).message;
+  const field = /Lambda endpoint ARN/.test(said)
+    ? "Endpoint is the function's ARN, functionArn (arn:…:lambda:REGION:ACCOUNT:function:NAME), not its name"
+    : /protocol string/.test(said)
+      ? "Protocol is 'lambda', in lower case"
+      : /Invalid parameter: (Endpoint|TopicArn|Protocol)/.test(said)
+        ? 'TopicArn, Protocol and Endpoint are all needed'
+        : undefined;
+  if (!field) return err;
+  return new WorkbookError(
+    `SNS refused the subscription (Subscribe): "${said}". In steps/07-recorder-lambda/deploy.ts, ${field}.`,
+    "write the subscription as { TopicArn: topicArn, Protocol: 'lambda', Endpoint: functionArn, ReturnSubscriptionArn: true }, " +
+      'then run `npm run step:7` again.',
+  );
 }
 
 /** "arn:aws:sns:us-east-1:123456789012:workbook-order-updates" → "workbook-order-updates". */

@@ -14,8 +14,8 @@ import { names } from '../../lib/names.ts';
 import { cmd, heading, next, ok, warn } from '../../lib/output.ts';
 import { runWhenExecuted } from '../../lib/steps.ts';
 
-/** Lambda runs the pipeline's functions on nodejs22.x; the same major version here avoids surprises. */
-const LAMBDA_NODE_MAJOR = 22;
+/** The workbook's baseline (package.json "engines"): the AWS SDK requires it, and Lambda runs the functions on nodejs22.x. */
+const MIN_NODE_MAJOR = 22;
 
 export async function setup() {
   const target = resolveTarget();
@@ -42,11 +42,11 @@ export async function setup() {
   ok(`names:    every resource starts with "${names().prefix}-" and carries the tag workbook=${names().prefix}`);
 
   const major = Number(process.versions.node.split('.')[0]);
-  if (major >= LAMBDA_NODE_MAJOR) ok(`Node.js:  ${process.versions.node}`);
+  if (major >= MIN_NODE_MAJOR) ok(`Node.js:  ${process.versions.node}`);
   else {
     warn(
-      `Node.js:  ${process.versions.node}. The workbook runs on it, but Lambda runs your functions on ` +
-        `nodejs${LAMBDA_NODE_MAJOR}.x: install Node ${LAMBDA_NODE_MAJOR} (https://nodejs.org) to test locally what runs there.`,
+      `Node.js:  ${process.versions.node}, too old: the workbook needs Node ${MIN_NODE_MAJOR} or newer. ` +
+        `${cmd('npm run check:step-0')} says how to install it.`,
     );
   }
 

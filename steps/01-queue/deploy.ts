@@ -11,6 +11,7 @@ import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
+  InvalidAttributeValue,
   ListQueueTagsCommand,
   QueueDeletedRecently,
   QueueDoesNotExist,
@@ -20,6 +21,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { sqsClient } from '../../lib/clients.ts';
 import { resolveTarget } from '../../lib/config.ts';
+import { WorkbookError } from '../../lib/errors.ts';
 import { names, workbookTags } from '../../lib/names.ts';
 import { refuseUnlessOurs } from '../../lib/ownership.ts';
 import { cmd, detail, heading, next, ok } from '../../lib/output.ts';
@@ -46,30 +48,42 @@ export async function deploy() {
   heading(`Step 1: the orders queue and its dead-letter queue (${resolveTarget().label})`);
 
   // 1. The dead-letter queue comes first: the orders queue's redrive policy names it by ARN.
-  const deadLetterQueueUrl = await createQueue(sqs, deadLetterQueue, {
-    MessageRetentionPeriod: String(DEAD_LETTER_RETENTION),
-  });
+  const deadLetterAttributes = { MessageRetentionPeriod: String(DEAD_LETTER_RETENTION) };
+  const deadLetterQueueUrl = await createQueue(sqs, deadLetterQueue, deadLetterAttributes);
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }),
   );
   const deadLetterQueueArn = Attributes!.QueueArn!;
-  ok(`${deadLetterQueue}: keeps dead letters ${DEAD_LETTER_RETENTION / DAY} days`);
+  ok(`${deadLetterQueue}: keeps dead letters ${Number(deadLetterAttributes.MessageRetentionPeriod) / DAY} days`);
   detail(deadLetterQueueArn);
 
   // 2. The orders queue.
-  const ordersQueueUrl = await createQueue(sqs, ordersQueue, {
+  const ordersAttributes: Record<string, string> = {
     VisibilityTimeout: String(VISIBILITY_TIMEOUT),
     ReceiveMessageWaitTimeSeconds: String(LONG_POLL_SECONDS),
     MessageRetentionPeriod: String(ORDERS_RETENTION),
     // Exercise: the redrive policy. SQS takes a JSON *string* naming the DLQ by its ARN and the
     // number of receives a message gets before it moves there (README.md explains both).
     RedrivePolicy: todo('step 1: a JSON string with deadLetterTargetArn (the DLQ ARN: deadLetterQueueArn) and maxReceiveCount (MAX_RECEIVE_COUNT)'),
-  });
+  };
+  let ordersQueueUrl: string;
+  try {
+    ordersQueueUrl = await createQueue(sqs, ordersQueue, ordersAttributes);
+  } catch (err) {
+    // SQS gives only a reason ("Dead letter target does not exist."): say which part of the policy to change.
+    const refused = err instanceof InvalidAttributeValue && err.message.includes('RedrivePolicy');
+    if (refused || typeof ordersAttributes.RedrivePolicy !== 'string') {
+      throw redrivePolicyRefused(err, ordersAttributes.RedrivePolicy, deadLetterQueueArn);
+    }
+    throw err;
+  }
+  // What was applied, as sent: on AWS, GetQueueAttributes may show a change only up to 60 s later.
+  const applied = JSON.parse(ordersAttributes.RedrivePolicy) as { deadLetterTargetArn: string; maxReceiveCount: number | string };
   ok(
-    `${ordersQueue}: visibility timeout ${VISIBILITY_TIMEOUT} s, long polling ${LONG_POLL_SECONDS} s, ` +
-      `to the DLQ after ${MAX_RECEIVE_COUNT} receives`,
+    `${ordersQueue}: visibility timeout ${ordersAttributes.VisibilityTimeout} s, long polling ${ordersAttributes.ReceiveMessageWaitTimeSeconds} s, ` +
+      `to the DLQ after ${applied.maxReceiveCount} receives`,
   );
-  detail(ordersQueueUrl);
+  detail(`${ordersQueueUrl} (dead letters to ${applied.deadLetterTargetArn})`);
 
   next(`${cmd('npm run check:step-1')} verifies both queues and sends a message through them.`);
   return { ordersQueueUrl, deadLetterQueueUrl, deadLetterQueueArn };
@@ -120,6 +134,45 @@ async function refuseSomeoneElsesQueue(sqs: SQSClient, name: string): Promise<vo
   }
   const { Tags } = await sqs.send(new ListQueueTagsCommand({ QueueUrl: queueUrl }));
   refuseUnlessOurs('queue', name, Tags);
+}
+
+/**
+ * SQS refuses a redrive policy with InvalidAttributeValue and a bare reason. This says what the
+ * reason means for the RedrivePolicy line above, and what to write there instead.
+ */
+function redrivePolicyRefused(err: unknown, sent: unknown, deadLetterQueueArn: string): WorkbookError {
+  const file = 'steps/01-queue/deploy.ts';
+  const answer = 'RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterQueueArn, maxReceiveCount: MAX_RECEIVE_COUNT })';
+  const message = err instanceof Error ? err.message : String(err);
+  const reason = /Reason: (.*)$/.exec(message)?.[1] ?? message;
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = JSON.parse(String(sent)) as Record<string, unknown>;
+  } catch {
+    // not JSON: the reason says so
+  }
+  let why: string;
+  if (typeof sent !== 'string') {
+    why = `RedrivePolicy must be a string of JSON, not ${sent === null ? 'null' : `a value of type ${typeof sent}`}: turn the object into a string with JSON.stringify(…).`;
+  } else if (/does not exist/.test(reason) && /^https?:/.test(String(parsed.deadLetterTargetArn))) {
+    why = `deadLetterTargetArn is a queue URL (${String(parsed.deadLetterTargetArn)}); SQS names a dead-letter target by its ARN (${deadLetterQueueArn}), so it found no such queue.`;
+  } else if (/does not exist/.test(reason)) {
+    why = `deadLetterTargetArn is ${JSON.stringify(parsed.deadLetterTargetArn)}, which is not the ARN of an existing queue; the DLQ's ARN is ${deadLetterQueueArn} (deadLetterQueueArn).`;
+  } else if (/not a valid JSON map/.test(reason)) {
+    why = `RedrivePolicy must be a string of JSON, and ${JSON.stringify(sent.slice(0, 100))} is not JSON (a string written by hand lacks JSON's quotes; JSON.stringify writes it right).`;
+  } else if (/mandatory attribute/.test(reason)) {
+    why = `the JSON lacks a field SQS requires (${reason.replace(/^.*: /, '').replace(/\.$/, '')}): the two fields are spelt deadLetterTargetArn and maxReceiveCount.`;
+  } else if (/Only following attributes/.test(reason)) {
+    why = `the JSON holds a field SQS does not know (${Object.keys(parsed).join(', ')}): only deadLetterTargetArn and maxReceiveCount.`;
+  } else if (/maxReceiveCount/.test(reason)) {
+    why = `maxReceiveCount is ${JSON.stringify(parsed.maxReceiveCount)}: SQS takes a whole number from 1 to 1000, and the lesson uses ${MAX_RECEIVE_COUNT} (MAX_RECEIVE_COUNT).`;
+  } else {
+    why = `SQS says: ${reason}`;
+  }
+  return new WorkbookError(
+    `SQS refused the orders queue's RedrivePolicy: ${why}`,
+    `in ${file} write ${answer} (the RedrivePolicy blank), then run \`npm run step:1\` again.`,
+  );
 }
 
 runWhenExecuted(import.meta.url, deploy);

@@ -49,7 +49,7 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, QueueDoesNotExist } from
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { iamClient, lambdaClient, logsClient, snsClient, sqsClient, stsClient } from '../../lib/clients.ts';
 import { resolveTarget } from '../../lib/config.ts';
-import { WorkbookError } from '../../lib/errors.ts';
+import { WorkbookError, errorName } from '../../lib/errors.ts';
 import { managedPolicyArn, partitionOfArn } from '../../lib/partition.ts';
 import { HANDLER, bundleHandler, oneChangeAtATime, waitUntilFunctionSettled, whenRoleAssumable } from '../../lib/lambda.ts';
 import { names, workbookTagList, workbookTags } from '../../lib/names.ts';
@@ -162,7 +162,9 @@ export async function deploy() {
   if (mapping.State !== 'Enabled') {
     throw new WorkbookError(`The event source mapping ${uuid} is ${mapping.State}: ${mapping.StateTransitionReason}.`, 'run `npm run step:5` again.');
   }
-  ok(`mapping Enabled: batches of up to ${BATCH_SIZE}, batching window ${BATCH_WINDOW_SECONDS} s, with ReportBatchItemFailures`);
+  // What Lambda now applies, as GetEventSourceMapping reads it back (not what this script asked for).
+  const responseTypes = mapping.FunctionResponseTypes?.length ? `with ${mapping.FunctionResponseTypes.join(', ')}` : 'WITHOUT partial batch responses';
+  ok(`mapping ${mapping.State}: batches of up to ${mapping.BatchSize}, batching window ${mapping.MaximumBatchingWindowInSeconds ?? 0} s, ${responseTypes}`);
 
   next(`${cmd('npm run check:step-5')} verifies the role and the mapping, and follows an order from the API to the topic.`);
   return { functionName: n.monitorFunction, roleArn, mappingUuid: uuid };
@@ -251,7 +253,7 @@ async function deployFunction(
       roleName,
     );
     await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 120 }, { FunctionName: name });
-    ok(`${name}: created (${configuration.Runtime}, ${configuration.MemorySize} MB, ${configuration.Timeout} s timeout, code ${Math.round(code.zip.length / 1024)} KB zipped)`);
+    ok(`${name}: created (${created.Runtime}, ${created.MemorySize} MB, ${created.Timeout} s timeout, code ${Math.round((created.CodeSize ?? code.zip.length) / 1024)} KB zipped)`);
     return created.FunctionArn!;
   }
   // Lambda takes one change at a time: a function still Pending or with an update InProgress
@@ -327,7 +329,7 @@ function mappingDiffers(
     current.State === 'Disabled' ||
     current.BatchSize !== wanted.BatchSize ||
     (current.MaximumBatchingWindowInSeconds ?? 0) !== wanted.MaximumBatchingWindowInSeconds ||
-    JSON.stringify([...(current.FunctionResponseTypes ?? [])].sort()) !== JSON.stringify([...wanted.FunctionResponseTypes].sort())
+    JSON.stringify([...(current.FunctionResponseTypes ?? [])].sort()) !== JSON.stringify([...(wanted.FunctionResponseTypes ?? [])].sort())
   );
 }
 
@@ -347,6 +349,14 @@ async function explainRefusals(call: () => Promise<EventSourceMappingConfigurati
       maxDelayMs: 8000,
     });
   } catch (err) {
+    // The enum's values, misspelt or not in a list: AWS's validation message names neither the blank nor the fix.
+    if (errorName(err) === 'ValidationException' && /functionResponseTypes/.test((err as Error).message)) {
+      throw new WorkbookError(
+        `Lambda refused the mapping's FunctionResponseTypes: "${(err as Error).message}". It takes a list, and its one value is spelt ReportBatchItemFailures.`,
+        'in steps/05-monitor-lambda/deploy.ts write FunctionResponseTypes: [FunctionResponseType.ReportBatchItemFailures] ' +
+          '(the SDK\'s enum, imported at the top, spells it for you), then run `npm run step:5` again.',
+      );
+    }
     const message = refusal(err);
     if (message?.startsWith('Queue visibility timeout')) {
       throw new WorkbookError(

@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { dynamoDbClient } from '../../lib/clients.ts';
 import { resolveTarget } from '../../lib/config.ts';
-import { WorkbookError } from '../../lib/errors.ts';
+import { WorkbookError, errorName } from '../../lib/errors.ts';
 import { names, workbookTagList } from '../../lib/names.ts';
 import { refuseUnlessOurs } from '../../lib/ownership.ts';
 import { EVENT_KEY, ORDER_ID, TIME_BUCKET, TIME_BUCKET_SHARDS, TIME_INDEX } from '../../lib/order-events.ts';
@@ -53,20 +53,25 @@ export async function deploy() {
 
   const existing = await describeTable(dynamodb, n.orderEventsTable);
   if (!existing) {
-    await dynamodb.send(
-      new CreateTableCommand({
-        TableName: n.orderEventsTable,
-        AttributeDefinitions: ATTRIBUTE_DEFINITIONS,
-        KeySchema: tableKey,
-        GlobalSecondaryIndexes: [
-          // ALL: the index holds whole items, so a window's report needs no second read per event.
-          { IndexName: TIME_INDEX, KeySchema: indexKey, Projection: { ProjectionType: 'ALL' } },
-        ],
-        // On-demand: no capacity to plan, pay per request, nothing when idle.
-        BillingMode: 'PAY_PER_REQUEST',
-        Tags: workbookTagList(), // `npm run teardown` removes only what carries this tag
-      }),
-    );
+    try {
+      await dynamodb.send(
+        new CreateTableCommand({
+          TableName: n.orderEventsTable,
+          AttributeDefinitions: ATTRIBUTE_DEFINITIONS,
+          KeySchema: tableKey,
+          GlobalSecondaryIndexes: [
+            // ALL: the index holds whole items, so a window's report needs no second read per event.
+            { IndexName: TIME_INDEX, KeySchema: indexKey, Projection: { ProjectionType: 'ALL' } },
+          ],
+          // On-demand: no capacity to plan, pay per request, nothing when idle.
+          BillingMode: 'PAY_PER_REQUEST',
+          Tags: workbookTagList(), // `npm run teardown` removes only what carries this tag
+        }),
+      );
+    } catch (err) {
+      // DynamoDB checks the key schemas here, and its refusals name neither blank.
+      throw explainKeyRefusal(err, tableKey, indexKey);
+    }
     ok(`${n.orderEventsTable}: created, waiting for it to be ACTIVE…`);
   } else {
     // A table of this name that an earlier run did not make (it lacks our tag) is someone else's.
@@ -77,9 +82,12 @@ export async function deploy() {
 
   // CREATING → ACTIVE takes seconds on AWS. The waiter polls DescribeTable, from 0.1 s apart, backing off to 5 s.
   await waitUntilTableExists({ client: dynamodb, minDelay: 0.1, maxDelay: 5, maxWaitTime: 300 }, { TableName: n.orderEventsTable });
+  // What the table is now, as DynamoDB describes it (not what this script asked for).
   const table = (await describeTable(dynamodb, n.orderEventsTable))!;
-  ok(`${n.orderEventsTable}: ACTIVE, on-demand; key ${describeKey(tableKey)}`);
-  ok(`index ${TIME_INDEX}: key ${describeKey(indexKey)}, ${TIME_BUCKET_SHARDS} shards per hour`);
+  const index = table.GlobalSecondaryIndexes?.find((i) => i.IndexName === TIME_INDEX);
+  const billing = table.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST' ? 'on-demand' : (table.BillingModeSummary?.BillingMode ?? 'PROVISIONED');
+  ok(`${n.orderEventsTable}: ${table.TableStatus}, ${billing}; key ${describeKey(table.KeySchema ?? [])}`);
+  ok(`index ${TIME_INDEX}: key ${describeKey(index?.KeySchema ?? [])}, projects ${index?.Projection?.ProjectionType}, ${TIME_BUCKET_SHARDS} shards per hour`);
   detail(table.TableArn!);
 
   next(`${cmd('npm run check:step-6')} verifies the table and reads probe events back through both keys.`);
@@ -127,6 +135,47 @@ async function keepOrExplain(
     ok(`${name}: switched to on-demand billing (PAY_PER_REQUEST)`);
   }
   ok(`${name}: found, keyed as this script wants`);
+}
+
+/**
+ * DynamoDB checks the key schemas when the table is created, and answers a wrong one with a
+ * ValidationException that names neither blank: the refusal as the blank to fix and what to
+ * write there. Any other error is returned as it is.
+ */
+function explainKeyRefusal(err: unknown, tableKey: KeySchemaElement[], indexKey: KeySchemaElement[]): unknown {
+  const name = errorName(err);
+  const said = err instanceof Error ? err.message : String(err);
+  const aboutKeys = name === 'SerializationException' || (name === 'ValidationException' && /keySchema|KeySchema|keyType|AttributeDefinitions/.test(said));
+  if (!aboutKeys) return err;
+  // The blank DynamoDB refused, and what is wrong with it: read from the value itself, since
+  // AWS words the same mistake differently for a table and for an index.
+  const [culprit, why] =
+    (['tableKey', 'indexKey'] as const).map((blank) => [blank, keyMistake(blank === 'tableKey' ? tableKey : indexKey)] as const).find(([, wrong]) => wrong) ??
+    (['tableKey', 'every attribute declared in ATTRIBUTE_DEFINITIONS is part of a key: the table is keyed ORDER_ID + EVENT_KEY, its index TIME_BUCKET + EVENT_KEY'] as const);
+  const [hash, range] = culprit === 'tableKey' ? ['ORDER_ID', 'EVENT_KEY'] : ['TIME_BUCKET', 'EVENT_KEY'];
+  return new WorkbookError(
+    `DynamoDB refused the key schema of ${culprit === 'tableKey' ? 'the table' : `its index ${TIME_INDEX}`} (${culprit}): "${said}". In steps/06-table/deploy.ts, ${why}.`,
+    `write ${culprit} = [{ AttributeName: ${hash}, KeyType: 'HASH' }, { AttributeName: ${range}, KeyType: 'RANGE' }], then run \`npm run step:6\` again (nothing was created).`,
+  );
+}
+
+/** What DynamoDB cannot take in a key schema, in words; undefined when it looks right. */
+function keyMistake(key: KeySchemaElement[]): string | undefined {
+  const declared = ATTRIBUTE_DEFINITIONS.map((a) => a.AttributeName);
+  if (!Array.isArray(key) || key.length === 0 || key.length > 2) {
+    return 'a key schema is a list (an array) of one or two { AttributeName, KeyType } elements';
+  }
+  const types = key.map((k) => String(k?.KeyType));
+  if (types.some((type) => type !== 'HASH' && type !== 'RANGE')) {
+    return types.some((type) => ['HASH', 'RANGE'].includes(type.toUpperCase())) ? "KeyType is 'HASH' or 'RANGE', in capitals" : "KeyType is 'HASH' or 'RANGE'";
+  }
+  if (types[0] !== 'HASH') return 'the partition key (HASH) comes first, then the sort key (RANGE)';
+  if (types[1] === 'HASH') return 'a key has one HASH element (the partition key), then at most one RANGE element (the sort key)';
+  const unknown = key.find((k) => !declared.includes(k?.AttributeName));
+  if (unknown) {
+    return `"${unknown?.AttributeName}" is not an attribute declared in ATTRIBUTE_DEFINITIONS (${declared.join(', ')}): name them by their constants (ORDER_ID, EVENT_KEY, TIME_BUCKET), which cannot be misspelt`;
+  }
+  return undefined;
 }
 
 function sameKey(actual: KeySchemaElement[] | undefined, wanted: KeySchemaElement[]): boolean {

@@ -18,7 +18,7 @@ export function scriptRoot(repoRoot: string): string {
   if (filled.length === 0) return repoRoot;
   const copy = mkdtempSync(join(tmpdir(), 'workbook-committed-steps-'));
   for (const file of git(repoRoot, ['ls-files', '-z', '--cached', '--others', '--exclude-standard']).split('\0')) {
-    if (!file || file.startsWith('steps/') || !existsSync(join(repoRoot, file))) continue;
+    if (!file || file.startsWith('steps/') || file === 'node_modules' || !existsSync(join(repoRoot, file))) continue;
     mkdirSync(dirname(join(copy, file)), { recursive: true });
     copyFileSync(join(repoRoot, file), join(copy, file));
   }

@@ -95,7 +95,7 @@ describe('steps/ and solutions/', () => {
 
   it('findBlanks sees every todo() call in steps/ and none in solutions/', () => {
     const learnerBlanks = STEPS.flatMap((s) => findBlanks(join(workRoot, 'steps', s.folder)));
-    expect(learnerBlanks.map((b) => b.file)).toContain('steps/01-queue/deploy.ts');
+    expect(learnerBlanks.some((b) => b.file.endsWith('steps/01-queue/deploy.ts'))).toBe(true);
     expect(learnerBlanks.every((b) => b.whatToWrite.startsWith('step '))).toBe(true);
     expect(STEPS.flatMap((s) => findBlanks(join(workRoot, 'solutions', s.folder)))).toEqual([]);
   });

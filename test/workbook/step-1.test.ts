@@ -40,8 +40,8 @@ describe('step 1: the orders queue', () => {
     const result = await runScript('status', cloud.env);
     expect(result.code, result.output).toBe(0);
     expect(result.stdout).toMatch(/✔ step 0/);
-    expect(result.stdout).toMatch(/✘ step 1/);
-    expect(result.stdout).toContain('npm run step:1');
+    expect(result.stdout).toMatch(/○ step 1 .*: 1 blank to fill in\n {4}blanks: 1 left, the first at steps\/01-queue\/deploy\.ts:\d+ · deployed: no · check: fails/);
+    expect(result.stdout).toMatch(/Next: fill in the blank at steps\/01-queue\/deploy\.ts:\d+ .*`npm run step:1`/);
   });
 
   it('solution:1 builds the queues, and check:step-1 passes, leaving no probe behind', async () => {

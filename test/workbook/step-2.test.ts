@@ -62,12 +62,11 @@ describe('step 2: the intake function', () => {
     expect(await logGroupNames()).toEqual([]);
   });
 
-  it('status points at step 2 once step 1 passes', async () => {
+  it('status: step 1 deployed and passing (its blank still left here), step 2 not deployed', async () => {
     const result = await runScript('status', cloud.env);
     expect(result.code, result.output).toBe(0);
-    expect(result.stdout).toMatch(/✔ step 1/);
-    expect(result.stdout).toMatch(/✘ step 2 .*there is no function named workbook-intake/);
-    expect(result.stdout).toContain('npm run step:2');
+    expect(result.stdout).toMatch(/step 1 .*\n {4}blanks: 1 left, .* · deployed: yes · check: passes/);
+    expect(result.stdout).toMatch(/○ step 2 .*\n {4}blanks: \d+ left, the first at steps\/02-intake-lambda\/.* · deployed: no · check: fails/);
   });
 
   it('solution:2 builds the role, the log group and the function; check:step-2 passes and leaves no probe behind', async () => {

@@ -116,7 +116,7 @@ describe('check:step-7 catches planted mistakes, each with its fix', () => {
     expect(passed, stdout).toBe(false);
     const found = blocks(stdout);
     expect(found, stdout).toHaveLength(1);
-    expect(found[0]).toContain('has no SourceArn: any SNS topic, in any AWS account, could invoke the function');
+    expect(found[0]).toContain('has no SourceArn. SNS does invoke the function — but so would any SNS topic, in any AWS account');
     expect(found[0]).toContain(`scope it: in steps/07-recorder-lambda/deploy.ts the permission (AddPermission) needs`);
   });
 

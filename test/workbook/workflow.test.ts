@@ -14,7 +14,7 @@ import { names } from '../../lib/names.ts';
 import { STEPS } from '../../lib/steps.ts';
 import { findBlanks } from '../../lib/todo.ts';
 import { AWS_CLI, startTestCloud, type TestCloud } from '../support/cloud.ts';
-import { repoRoot } from './support.ts';
+import { repoRoot, workRoot } from './support.ts';
 
 const scripts = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
 
@@ -418,11 +418,12 @@ describe('the hints', () => {
   it('cover every blank in steps/, each with at least three, none a copy of the solution', () => {
     for (const step of STEPS) {
       const entries = HINTS.get(step.number) ?? [];
-      const blanks = findBlanks(join(repoRoot, 'steps', step.folder));
+      // The committed blanks, whatever a learner filled in (see test/support/committed-steps.ts).
+      const blanks = findBlanks(join(workRoot, 'steps', step.folder));
       expect(entries.length, `step ${step.number}: one hint entry per blank`).toBe(blanks.length);
       for (const entry of entries) {
-        const lines = readFileSync(join(repoRoot, 'steps', step.folder, entry.file), 'utf8').split('\n');
-        const matching = blanks.filter((b) => b.file === `steps/${step.folder}/${entry.file}` && (!entry.marker || lines[b.line - 1].split('todo(')[0].includes(entry.marker)));
+        const lines = readFileSync(join(workRoot, 'steps', step.folder, entry.file), 'utf8').split('\n');
+        const matching = blanks.filter((b) => b.file.endsWith(`steps/${step.folder}/${entry.file}`) && (!entry.marker || lines[b.line - 1].split('todo(')[0].includes(entry.marker)));
         expect(matching, `${step.folder}/${entry.file} ${entry.marker ?? ''}`).toHaveLength(1);
         expect(entry.hints.length).toBeGreaterThanOrEqual(3);
         // The solution's own lines for this file (those the learner's copy lacks), compared without spaces.

@@ -9,6 +9,8 @@ import type { RoleSession } from '../../sts/sessions.ts';
 export interface EnvironmentInput {
   functionName: string;
   runtime: string;
+  /** The major of the Node that runs the worker. */
+  nodeMajor: number;
   handler: string;
   memorySize: number;
   region: string;
@@ -46,17 +48,16 @@ export function workerEnvironment(input: EnvironmentInput): NodeJS.ProcessEnv {
     LAMBDA_TASK_ROOT: input.taskRoot,
     LAMBDA_RUNTIME_DIR: input.runtimeDir,
     AWS_ENDPOINT_URL: input.endpointUrl,
-    ...olderNodeQuirks(),
+    ...olderNodeQuirks(input.nodeMajor),
     ...input.variables,
   };
 }
 
 /**
- * On a local Node older than 22 (standing in for nodejs22.x), the AWS SDK inside a function
+ * On a worker Node older than 22 (standing in for nodejs22.x), the AWS SDK inside a function
  * would log a Node-version warning as an ERROR line on every cold start — a line the function's
  * author never caused and would not see on AWS.
  */
-function olderNodeQuirks(): NodeJS.ProcessEnv {
-  const major = Number(process.versions.node.split('.')[0]);
+function olderNodeQuirks(major: number): NodeJS.ProcessEnv {
   return major < 22 ? { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } : {};
 }

@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RuntimeFiles } from './build.ts';
+import { runningNode, type NodeFeatures } from './node-binary.ts';
 
 /** What one worker may touch on the file system. */
 export interface SandboxGrants {
@@ -40,28 +41,26 @@ export function sandboxGrants(layout: SandboxLayout): SandboxGrants {
   };
 }
 
-const flags = process.allowedNodeEnvironmentFlags;
-/** Node 20 and early 22 name it --experimental-permission; Node 23.5+ and 22.13+ --permission (24 knows no other). */
-const PERMISSION_FLAG = flags.has('--permission') ? '--permission' : '--experimental-permission';
-
 /**
  * Node's permission model for a worker: outside the granted paths every fs call fails with
  * ERR_ACCESS_DENIED, child processes, addons, WASI and the inspector are refused, and worker
  * threads inherit all of it. This is what keeps a handler from other functions' task folders,
  * the data folder and /proc/PID/environ of the local cloud or of other workers (where their
- * credentials are).
+ * credentials are). The flags are those of the Node that runs the worker (node-binary.ts), which
+ * need not be the local cloud's: Node 20 and early 22 name the model --experimental-permission,
+ * Node 22.13+ and 23.5+ --permission (24 knows no other), and Node 25 fences the network too.
  */
-export function permissionFlags(grants: SandboxGrants): string[] {
-  const args = [PERMISSION_FLAG];
+export function permissionFlags(grants: SandboxGrants, node: NodeFeatures = runningNode().features): string[] {
+  const args: string[] = [node.permissionFlag];
   for (const path of unique(grants.read)) args.push(`--allow-fs-read=${path}`);
   for (const path of unique(grants.write)) args.push(`--allow-fs-write=${path}`);
   if (grants.workers) args.push('--allow-worker');
-  // Node 25 restricts the network too; functions must reach the local cloud (and anything else, as on AWS).
-  if (flags.has('--allow-net')) args.push('--allow-net');
+  // Functions must reach the local cloud (and anything else, as on AWS).
+  if (node.allowNet) args.push('--allow-net');
   // Notices about these very flags ("Permission is an experimental feature", "--allow-worker must be
   // used with extreme caution") would land in every function's logs, where AWS has none.
-  if (flags.has('--disable-warning')) {
-    if (PERMISSION_FLAG === '--experimental-permission') args.push('--disable-warning=ExperimentalWarning');
+  if (node.disableWarning) {
+    if (node.permissionFlag === '--experimental-permission') args.push('--disable-warning=ExperimentalWarning');
     if (grants.workers) args.push('--disable-warning=SecurityWarning');
   }
   return args;

@@ -3,9 +3,10 @@
  * them to CloudWatch Logs (and to the LogType Tail excerpt).
  */
 
-export function initStartLine(runtime: string, runtimeVersionArn: string): string {
+/** The runtime version names the Node that ran it ("nodejs:24.local-node-v24.21.0"): AWS's names a runtime build. */
+export function initStartLine(runtime: string, runtimeVersionArn: string, nodeVersion: string): string {
   const major = runtime.replace(/^nodejs(\d+)\.x$/, '$1');
-  return `INIT_START Runtime Version: nodejs:${major}.local\tRuntime Version ARN: ${runtimeVersionArn}`;
+  return `INIT_START Runtime Version: nodejs:${major}.local-node-v${nodeVersion}\tRuntime Version ARN: ${runtimeVersionArn}`;
 }
 
 export function initReportLine(initMs: number, status: string, errorType?: string): string {

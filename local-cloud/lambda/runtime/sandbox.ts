@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { RoleSession } from '../../sts/sessions.ts';
 import type { RuntimeFiles } from './build.ts';
 import { workerEnvironment } from './environment.ts';
+import type { NodeBinary } from './node-binary.ts';
 import { permissionFlags, sandboxGrants } from './permissions.ts';
 import { createScratch, removeScratch } from './scratch.ts';
 import type { ErrorDocument } from './messages.ts';
@@ -40,6 +41,8 @@ export interface RuntimeHost {
   /** The code store's folder (code.ts): task folders and the links to the runtime-provided SDK. */
   readonly codeRoot: string;
   files(): Promise<RuntimeFiles>;
+  /** The Node binary that runs this runtime's workers (node-binary.ts). */
+  node(runtime: string): Promise<NodeBinary>;
   endpointUrl(): string;
   /**
    * Realism: what a cold start costs on AWS beyond the local runtime's own start (placing the
@@ -149,12 +152,12 @@ export class Sandbox {
   }
 
   private async start() {
-    const files = await this.host.files();
-    this.emit(initStartLine(this.fn.runtime, this.fn.runtimeVersionArn));
+    const [files, node] = await Promise.all([this.host.files(), this.host.node(this.fn.runtime)]);
+    this.emit(initStartLine(this.fn.runtime, this.fn.runtimeVersionArn, node.version));
     const session = (this.session = this.host.issueSession(this.fn.role, this.fn.name));
     const scratchDir = createScratch();
     try {
-      this.worker = this.spawnWorker(files, session, scratchDir);
+      this.worker = this.spawnWorker(files, node, session, scratchDir);
     } catch (err) {
       this.scratchRemoved = removeScratch(scratchDir);
       throw err;
@@ -174,17 +177,20 @@ export class Sandbox {
   }
 
   /** A worker fenced in to its task folder and its /tmp, which goes once the worker has exited. */
-  private spawnWorker(files: RuntimeFiles, session: RoleSession, scratchDir: string): WorkerProcess {
+  private spawnWorker(files: RuntimeFiles, node: NodeBinary, session: RoleSession, scratchDir: string): WorkerProcess {
     return new WorkerProcess({
       files,
+      execPath: node.path,
       taskRoot: this.fn.taskRoot,
       memorySize: this.fn.memorySize,
       flags: permissionFlags(
         sandboxGrants({ files, taskRoot: this.fn.taskRoot, codeRoot: this.host.codeRoot, scratchDir, moduleFence: this.host.moduleFence }),
+        node.features,
       ),
       env: workerEnvironment({
         functionName: this.fn.name,
         runtime: this.fn.runtime,
+        nodeMajor: node.major,
         handler: this.fn.handler,
         memorySize: this.fn.memorySize,
         region: this.host.region,

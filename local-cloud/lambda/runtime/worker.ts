@@ -16,6 +16,8 @@ export type RunOutcome =
 
 export interface WorkerOptions {
   files: RuntimeFiles;
+  /** The Node binary to run (node-binary.ts): the runtime's major when one is found. */
+  execPath: string;
   taskRoot: string;
   env: NodeJS.ProcessEnv;
   memorySize: number;
@@ -44,6 +46,7 @@ export class WorkerProcess {
   constructor(private readonly options: WorkerOptions) {
     this.child = fork(options.files.bootstrap, [], {
       cwd: options.taskRoot,
+      execPath: options.execPath,
       env: options.env,
       // Never inherit the local cloud's own flags (a TypeScript loader, inspector...): the function runs on a bare
       // Node, with only its memory limit and its sandbox's permissions (permissions.ts).
