@@ -5,6 +5,7 @@ import { hints as step3 } from './step-3.ts';
 import { hints as step5 } from './step-5.ts';
 import { hints as step6 } from './step-6.ts';
 import { hints as step7 } from './step-7.ts';
+import { hints as step9 } from './step-9.ts';
 
 export type { BlankHints } from './types.ts';
 
@@ -16,4 +17,5 @@ export const HINTS: ReadonlyMap<number, readonly BlankHints[]> = new Map([
   [5, step5],
   [6, step6],
   [7, step7],
+  [9, step9],
 ]);

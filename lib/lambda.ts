@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { build, type Message } from 'esbuild';
 import { zipSync } from 'fflate';
-import { displayPath } from './config.ts';
+import { displayPath, repoRoot } from './config.ts';
 import {
   GetFunctionConfigurationCommand,
   waitUntilFunctionActiveV2,
@@ -60,6 +60,10 @@ export async function bundleHandler(entry: string | URL): Promise<FunctionCode> 
       banner: { js: REQUIRE_BANNER },
       legalComments: 'none',
       logLevel: 'silent',
+      // The bundle names its sources relative to the project, wherever the command runs from and
+      // however node_modules is linked: the same code makes the same zip (and CodeSha256).
+      absWorkingDir: repoRoot,
+      preserveSymlinks: true,
       // Type-only and unused imports are dropped from the bundle (the repository's tsconfig keeps
       // them, for tsx); e.g. the todo() import a solution no longer uses.
       tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: false } },

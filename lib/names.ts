@@ -50,6 +50,10 @@ export function names() {
     recorderRole: `${prefix}-recorder-role`,
     recorderLogGroup: `/aws/lambda/${prefix}-recorder`,
     recorderFailureQueue: `${prefix}-recorder-failures`,
+    /** Step 9: the function behind GET /orders/{orderId}, its role (Query on the table only), and its logs. */
+    statusFunction: `${prefix}-order-status`,
+    statusRole: `${prefix}-order-status-role`,
+    statusLogGroup: `/aws/lambda/${prefix}-order-status`,
   };
 }
 

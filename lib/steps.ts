@@ -55,6 +55,13 @@ export const STEPS: readonly Step[] = [
     entry: 'deploy',
   },
   { number: 8, folder: '08-end-to-end', title: 'Orders end to end, traced to the table', script: 'run.ts', entry: 'run' },
+  {
+    number: 9,
+    folder: '09-order-status',
+    title: 'Order status for customers: GET /orders/{orderId}',
+    script: 'deploy.ts',
+    entry: 'deploy',
+  },
 ];
 
 export type Edition = 'steps' | 'solutions';

@@ -4,12 +4,15 @@ import { dropForeignVariables } from './process-environment.ts';
 import { startLocalCloud } from './server.ts';
 import type { CloudEvent } from './cloud.ts';
 import { realismFromSettings } from './realism/settings.ts';
+import { dashboardUrl } from './dashboard/url.ts';
 
 /**
  * `npm run local`: the embedded cloud in the foreground, with a live log of every call and
  * delivery. Ctrl-C saves state and stops. `--realism aws [--realism-scale N]` (or
  * LOCAL_CLOUD_REALISM=aws, LOCAL_CLOUD_REALISM_SCALE=N) plays AWS's timing (realism/README.md).
  */
+// The dashboard draws the pipeline by its resource names: WORKBOOK_PREFIX, read before the environment goes.
+const workbookPrefix = process.env.WORKBOOK_PREFIX;
 // Started from a learner's shell, the environment holds their real keys and tokens: not ours to keep.
 dropForeignVariables();
 const port = Number(process.env.LOCAL_CLOUD_PORT ?? 4566);
@@ -26,6 +29,7 @@ try {
     `${pc.green('✔')} local cloud ready at ${pc.bold(local.url)} in ${readyMs} ms ` +
       `(account ${local.cloud.accountId}, region ${local.cloud.region}, realism ${realism.describe()}, data ${dataDir})`,
   );
+  console.log(`  dashboard: ${pc.bold(dashboardUrl(local.url, local.controlToken, workbookPrefix))}`);
   console.log(pc.dim('  Ctrl-C to stop; state is kept for the next start.'));
   let stopping = false;
   const stop = async (signal: string) => {

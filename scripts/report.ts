@@ -4,16 +4,20 @@
  *   npm run report                                   the last 24 hours
  *   npm run report -- --since 1h                     the last hour (s, m, h or d)
  *   npm run report -- --from 2025-06-01T14:00Z --to 2025-06-01T15:00Z
+ *   npm run report -- --since 1h --html report.html   also a page with the charts (self-contained)
  *
  * It reads the window through the table's time-window index (step 6): one Query per hour and
  * shard, never a Scan, so a report costs the same however many years of history the table holds.
  * A window is about the events' times (when the monitor published each update).
  */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { DescribeTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { documentClient, dynamoDbClient } from '../lib/clients.ts';
 import { resolveTarget } from '../lib/config.ts';
 import { WorkbookError } from '../lib/errors.ts';
 import { latencyReport, printLatencyReport, type LatencyReport } from '../lib/latency-report.ts';
+import { reportHtml } from '../lib/report-html.ts';
 import { ensureTargetAnswers } from '../lib/localCloud.ts';
 import { isMainModule, runMain } from '../lib/main.ts';
 import { names } from '../lib/names.ts';
@@ -42,7 +46,7 @@ export function parseWindow(argv: string[], now = new Date()): ReportWindow {
     if (next === undefined || next.startsWith('--')) throw new WorkbookError(`${flag} needs a value.`, `e.g. ${USAGE}.`);
     return next;
   };
-  const known = ['--since', '--from', '--to'];
+  const known = ['--since', '--from', '--to', '--html'];
   const unknown = argv.filter((a, i) => a.startsWith('--') && !known.includes(a.split('=')[0]) && !known.includes(argv[i - 1] ?? ''));
   if (unknown.length > 0) throw new WorkbookError(`Unknown option ${unknown.join(' ')}.`, `Use ${USAGE}.`);
 
@@ -98,8 +102,22 @@ export async function eventsBetween(tableName: string, window: ReportWindow): Pr
   return { events, queries };
 }
 
-/** Prints the report for the window; returns it (undefined when the window holds no complete event). */
-export async function report(window: ReportWindow): Promise<LatencyReport | undefined> {
+/** `--html FILE`: where to write the report's page, if anywhere. */
+export function parseHtmlOption(argv: string[]): string | undefined {
+  const inline = argv.find((a) => a.startsWith('--html='));
+  const at = argv.indexOf('--html');
+  const file = inline ? inline.slice('--html='.length) : at >= 0 ? argv[at + 1] : undefined;
+  if ((inline || at >= 0) && (file === undefined || file === '' || file.startsWith('--'))) {
+    throw new WorkbookError('--html needs a file name.', `e.g. ${cmd('npm run report -- --since 1h --html report.html')}.`);
+  }
+  return file;
+}
+
+/**
+ * Prints the report for the window; returns it (undefined when the window holds no complete event).
+ * With `html`, also writes the page with its charts there (lib/report-html.ts).
+ */
+export async function report(window: ReportWindow, html?: string): Promise<LatencyReport | undefined> {
   const tableName = names().orderEventsTable;
   const target = resolveTarget();
   await assertTableReady(tableName, target.label);
@@ -118,6 +136,11 @@ export async function report(window: ReportWindow): Promise<LatencyReport | unde
   }
   printLatencyReport(result);
   ok(`read from the index ${TIME_INDEX} with one Query per hour and shard (${queries}), no Scan`);
+  if (html) {
+    const file = resolve(html);
+    writeFileSync(file, reportHtml({ report: result, events, window, tableName, where: target.label }));
+    ok(`the charts are in ${file} (one self-contained page: open it in a browser)`);
+  }
   return result;
 }
 
@@ -146,8 +169,9 @@ async function assertTableReady(tableName: string, where: string): Promise<void>
 if (isMainModule(import.meta.url)) {
   void runMain(async () => {
     const window = parseWindow(process.argv.slice(2));
+    const html = parseHtmlOption(process.argv.slice(2));
     await ensureTargetAnswers();
-    await report(window);
+    await report(window, html);
     return 0;
   });
 }

@@ -170,7 +170,9 @@ export class ExecuteApi {
     });
     call.traceId = event.headers?.['X-Amzn-Trace-Id'];
     call.binaryMediaTypes = deployed.deployment.snapshot.binaryMediaTypes;
-    const sourceArn = `arn:aws:execute-api:${this.cloud.region}:${this.cloud.accountId}:${apiId}/${stageName}/${method}${route.resource.path}`;
+    // The path as called, not the resource's: /orders/42, never /orders/{orderId}. A permission whose
+    // SourceArn names "{orderId}" matches nothing; /orders/* matches every order.
+    const sourceArn = `arn:aws:execute-api:${this.cloud.region}:${this.cloud.accountId}:${apiId}/${stageName}/${method}${calledPath(rawPath)}`;
 
     let outcome: ProxyOutcome | 'timeout';
     try {
@@ -274,6 +276,11 @@ function errorMessageOf(payload: Buffer): string {
   } catch {
     return payload.toString('utf8');
   }
+}
+
+/** The request path as the source ARN carries it: one leading slash, no trailing one ("/" for the root). */
+function calledPath(rawPath: string): string {
+  return `/${rawPath.replace(/^\/+/, '').replace(/\/$/, '')}`;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {

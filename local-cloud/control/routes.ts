@@ -6,6 +6,7 @@ import { writeRest } from '../protocol/restJson.ts';
 import { CODE_DOWNLOAD_PATH, downloadCode } from './code-download.ts';
 import { tokenRefusal, writeTokenRefusal } from './require-token.ts';
 import { serveSigningCertificate } from './sns-certificate.ts';
+import { handleDashboard, isDashboardPath } from '../dashboard/routes.ts';
 
 /**
  * The cloud's own endpoints under /_localcloud/: not AWS APIs, so not signed the AWS way. They
@@ -26,6 +27,8 @@ export async function handleControl(cloud: Cloud, req: IncomingMessage, res: Ser
   if (code && (req.method === 'GET' || req.method === 'HEAD')) return downloadCode(cloud, res, url, code[1], code[2]);
 
   if (path.startsWith('sns/')) return serveSigningCertificate(cloud, req, res, path.slice('sns/'.length));
+  // The dashboard checks the token itself: its page files are public, its event stream takes a ticket.
+  if (isDashboardPath(path)) return handleDashboard(cloud, req, res, url, path);
   const isPublic = PUBLIC_PREFIXES.some((prefix) => path.startsWith(prefix));
   const refused = isPublic ? undefined : tokenRefusal(req, cloud.controlToken);
   if (refused) {

@@ -19,7 +19,7 @@ import { buildRuntime, type RuntimeFiles } from './runtime/build.ts';
 import { NodeBinaries, type NodeBinary } from './runtime/node-binary.ts';
 import { FunctionPool } from './runtime/pool.ts';
 import { logTail } from './runtime/report.ts';
-import type { FunctionSnapshot, RuntimeHost } from './runtime/sandbox.ts';
+import type { FunctionSnapshot, InvocationRequest, InvocationResult, RuntimeHost } from './runtime/sandbox.ts';
 import {
   checkArchitectures,
   checkDescription,
@@ -133,7 +133,7 @@ export class LambdaBackend {
         const fn = this.functions.get(name);
         if (!fn) throw lambdaErrors.functionNotFound(`${this.functionArn(name)}:$LATEST`);
         if (fn.state !== 'Active') throw lambdaErrors.notActive(fn.state);
-        return this.pool(fn).invoke({ requestId, event });
+        return this.run(fn, { requestId, event }, 'Event');
       },
     });
     this.eventSourceMappings = new EventSourceMappings(cloud, {
@@ -418,7 +418,7 @@ export class LambdaBackend {
       this.asyncInvocations.enqueue(fn, requestId, event);
       return { statusCode: 202, requestId, payload: Buffer.alloc(0) };
     }
-    const result = await this.pool(fn).invoke({ requestId, event, clientContext: options.clientContext });
+    const result = await this.run(fn, { requestId, event, clientContext: options.clientContext }, 'RequestResponse');
     return {
       statusCode: 200,
       requestId,
@@ -457,6 +457,19 @@ export class LambdaBackend {
   }
 
   // ---- internals ----
+
+  /** Runs one invocation; the live log (and the dashboard) sees each, with its duration and outcome. */
+  private async run(fn: FunctionRecord, request: InvocationRequest, type: 'Event' | 'RequestResponse'): Promise<InvocationResult> {
+    const result = await this.pool(fn).invoke(request);
+    this.cloud.log({
+      service: 'lambda',
+      action: 'Invocation',
+      ms: Math.round(result.durationMs * 100) / 100,
+      detail: `${fn.name} (${type}, request ${request.requestId})`,
+      error: result.functionError ? `${result.functionError}: ${errorTypeOf(result.payload)}` : undefined,
+    });
+    return result;
+  }
 
   private pool(fn: FunctionRecord): FunctionPool {
     let pool = this.pools.get(fn.name);
@@ -784,4 +797,14 @@ function encodeMarker(name: string): string {
 
 function decodeMarker(marker: string): string {
   return Buffer.from(marker, 'base64url').toString('utf8');
+}
+
+/** The errorType of a function's error document, for one line of the live log. */
+function errorTypeOf(payload: string): string {
+  try {
+    const type = (JSON.parse(payload) as { errorType?: unknown }).errorType;
+    return typeof type === 'string' ? type.slice(0, 100) : 'Error';
+  } catch {
+    return 'Error';
+  }
 }

@@ -3,7 +3,8 @@
  * every POST /orders with the HTTP request as a "proxy event", and turns what it returns into
  * the HTTP response.
  *
- *   good order → puts it on the orders queue, answers 202 {orderId, status, acceptedAt}
+ *   good order → puts it on the orders queue, answers 202 {orderId, status, acceptedAt}, and
+ *                names where its status will be (Location: orders/ORDER_ID, step 9)
  *   bad request → answers 400 {error, message, problems?} and queues nothing
  *
  * It answers as soon as the order is safely in the queue: the rest of the pipeline works on it
@@ -54,7 +55,16 @@ export async function handler(event: APIGatewayProxyEvent, context: Context): Pr
   }
 
   log('info', 'order accepted', { orderId, items: request.order.items.length });
-  return respond(202, { orderId, status: 'accepted', acceptedAt: new Date(acceptedAt).toISOString() });
+  return respond(202, { orderId, status: 'accepted', acceptedAt: new Date(acceptedAt).toISOString() }, { Location: statusLocation(event, orderId) });
+}
+
+/**
+ * Where the customer can follow the order: GET /orders/{orderId} (step 9). A reference relative to
+ * this request's URL, so that it is right whatever the host and stage: "orders/ID" against
+ * …/v1/orders is …/v1/orders/ID (and against …/orders/, with its trailing slash, "ID" is).
+ */
+function statusLocation(event: APIGatewayProxyEvent, orderId: string): string {
+  return event.path?.endsWith('/') ? orderId : `orders/${orderId}`;
 }
 
 type Reading =
@@ -99,10 +109,10 @@ function header(event: APIGatewayProxyEvent, name: string): string | undefined {
   return undefined;
 }
 
-function respond(statusCode: number, body: unknown): APIGatewayProxyResult {
+function respond(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
   return {
     statusCode,
-    headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' },
+    headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...headers },
     body: JSON.stringify(body),
   };
 }

@@ -198,7 +198,7 @@ describe('execute-api: the AWS_PROXY event', () => {
   it('routes {param} and {proxy+} resources; a literal path part wins over a variable', async () => {
     await call('/items/42');
     expect(target.calls[0].event).toMatchObject({ resource: '/items/{id}', path: '/items/42', pathParameters: { id: '42' } });
-    expect(target.calls[0].call.sourceArn).toBe(`arn:aws:execute-api:us-east-1:000000000000:${apiId}/prod/GET/items/{id}`);
+    expect(target.calls[0].call.sourceArn).toBe(`arn:aws:execute-api:us-east-1:000000000000:${apiId}/prod/GET/items/42`);
 
     await call('/items/special');
     expect(target.calls[1].functionArn).toBe(OTHER_FN);

@@ -303,8 +303,10 @@ describe("the cloud's own endpoints need its token", () => {
     expect(post.status).toBe(401);
     expect(await currentFaults()).toEqual(before);
 
-    const unknown = await fetch(`${cloud.url}/_localcloud/dashboard`);
+    // The dashboard's page is public (it holds nothing); its data is not.
+    const unknown = await fetch(`${cloud.url}/_localcloud/dashboard/api/pipeline`);
     expect(unknown.status).toBe(401);
+    expect((await fetch(`${cloud.url}/_localcloud/nothing-here`)).status).toBe(401);
   });
 
   it('accepts it as x-local-cloud-token or as a bearer token', async () => {

@@ -14,17 +14,30 @@ const TODO_CALL = /\btodo\(/g;
  */
 export function scriptRoot(repoRoot: string): string {
   if (process.env.WORKBOOK_TEST_STEPS === 'worktree') return repoRoot;
-  const filled = filledFiles(repoRoot);
-  if (filled.length === 0) return repoRoot;
-  const copy = mkdtempSync(join(tmpdir(), 'workbook-committed-steps-'));
+  if (filledFiles(repoRoot).length === 0) return repoRoot;
+  const copy = copyOfRepository(repoRoot, 'workbook-committed-steps-');
+  process.once('exit', () => rmSync(copy, { recursive: true, force: true }));
+  return copy;
+}
+
+/**
+ * A copy of the repository as a learner gets it: every file git tracks (or would track) as it
+ * is now, node_modules linked — but steps/ with its blanks, as committed, when a learner has
+ * filled some in the repository itself.
+ */
+export function copyOfRepository(repoRoot: string, prefix = 'workbook-copy-'): string {
+  const copy = mkdtempSync(join(tmpdir(), prefix));
+  const committedSteps = process.env.WORKBOOK_TEST_STEPS !== 'worktree' && filledFiles(repoRoot).length > 0;
   for (const file of git(repoRoot, ['ls-files', '-z', '--cached', '--others', '--exclude-standard']).split('\0')) {
-    if (!file || file.startsWith('steps/') || file === 'node_modules' || !existsSync(join(repoRoot, file))) continue;
+    if (!file || file === 'node_modules' || !existsSync(join(repoRoot, file))) continue;
+    if (committedSteps && file.startsWith('steps/')) continue;
     mkdirSync(dirname(join(copy, file)), { recursive: true });
     copyFileSync(join(repoRoot, file), join(copy, file));
   }
-  execFileSync('tar', ['-x', '-C', copy], { input: execFileSync('git', ['archive', 'HEAD', 'steps'], { cwd: repoRoot }) });
+  if (committedSteps) {
+    execFileSync('tar', ['-x', '-C', copy], { input: execFileSync('git', ['archive', 'HEAD', 'steps'], { cwd: repoRoot }) });
+  }
   symlinkSync(join(repoRoot, 'node_modules'), join(copy, 'node_modules'), 'dir');
-  process.once('exit', () => rmSync(copy, { recursive: true, force: true }));
   return copy;
 }
 

@@ -8,6 +8,7 @@ import { startTestCloud, type TestCloud } from '../support/cloud.ts';
 import { deployedOf, describeStep, nextStep, statusLine, type StepStatus } from '../../scripts/status.ts';
 import type { CheckOutcome } from '../../checks/kit.ts';
 import { repoRoot, runScript } from './support.ts';
+import { copyOfRepository } from '../support/committed-steps.ts';
 import { aimAt, deploy } from './steps-2-3-support.ts';
 
 let cloud: TestCloud;
@@ -107,20 +108,8 @@ function runScriptIn(cwd: string, name: string, env: NodeJS.ProcessEnv, ...args:
   });
 }
 
-/** A copy of the repository as a learner has it (every file git tracks or would track), node_modules linked. */
-function copyRepository(): string {
-  const copy = mkdtempSync(join(tmpdir(), 'workbook-status-copy-'));
-  const listing = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: repoRoot }).toString();
-  for (const path of new Set(listing.split('\0').filter(Boolean))) {
-    if (!existsSync(join(repoRoot, path))) continue;
-    mkdirSync(dirname(join(copy, path)), { recursive: true });
-    cpSync(join(repoRoot, path), join(copy, path));
-  }
-  // The blanks as committed, whatever a learner filled in the repository itself.
-  execFileSync('tar', ['-x', '-C', copy], { input: execFileSync('git', ['archive', 'HEAD', 'steps'], { cwd: repoRoot }) });
-  symlinkSync(join(repoRoot, 'node_modules'), join(copy, 'node_modules'), 'dir');
-  return copy;
-}
+/** A copy of the repository as a learner has it, with the blanks as committed (test/support/committed-steps.ts). */
+const copyRepository = (): string => copyOfRepository(repoRoot, 'workbook-status-copy-');
 
 describe('npm run status on a copy of the repository, as a learner goes', () => {
   let fresh: TestCloud;

@@ -15,6 +15,7 @@ import { STEPS } from '../../lib/steps.ts';
 import { findBlanks } from '../../lib/todo.ts';
 import { AWS_CLI, startTestCloud, type TestCloud } from '../support/cloud.ts';
 import { repoRoot, workRoot } from './support.ts';
+import { copyOfRepository } from '../support/committed-steps.ts';
 
 const scripts = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
 
@@ -47,14 +48,7 @@ function runIn(cwd: string, file: string, args: string[], env: NodeJS.ProcessEnv
  * uncommitted work is in), node_modules linked, committed once in a git of its own.
  */
 function copyRepository(): string {
-  const copy = mkdtempSync(join(tmpdir(), 'workbook-copy-'));
-  const listing = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: repoRoot }).toString();
-  for (const path of new Set(listing.split('\0').filter(Boolean))) {
-    if (!existsSync(join(repoRoot, path))) continue; // deleted, not yet committed
-    mkdirSync(dirname(join(copy, path)), { recursive: true });
-    cpSync(join(repoRoot, path), join(copy, path));
-  }
-  symlinkSync(join(repoRoot, 'node_modules'), join(copy, 'node_modules'), 'dir');
+  const copy = copyOfRepository(repoRoot);
   const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=Learner', '-c', 'user.email=learner@example.com', ...args], { cwd: copy, stdio: 'pipe' });
   git('init', '-q');
   git('add', '-A');
