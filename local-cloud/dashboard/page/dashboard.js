@@ -41,7 +41,7 @@
     monitor: { x: 400, y: 35, title: 'λ monitor' },
     topic: { x: 530, y: 35, title: 'SNS updates' },
     recorder: { x: 660, y: 35, title: 'λ recorder' },
-    table: { x: 790, y: 35, title: 'DynamoDB table' },
+    table: { x: 790, y: 35, title: 'DynamoDB' },
   };
   var W = 110, H = 80;
   var boxes = {};
@@ -68,9 +68,11 @@
     boxes[id] = { g: g, lines: lines, tooltip: title };
   });
 
-  function centre(id) {
-    var spot = LAYOUT[id];
-    return { x: spot.x + W / 2, y: spot.y + H / 2 };
+  /** Where a dot leaves one box and enters the next: their facing sides, so it never covers a box's text. */
+  function ends(from, to) {
+    var a = LAYOUT[from], b = LAYOUT[to];
+    if (b.y > a.y) return [{ x: a.x + W / 2, y: a.y + H }, { x: b.x + W / 2, y: b.y }];
+    return [{ x: a.x + W, y: a.y + H / 2 }, { x: b.x, y: b.y + H / 2 }];
   }
 
   function showState(state) {
@@ -87,7 +89,7 @@
 
   /** A dot that travels along an edge, and a flash on the box it reaches. */
   function animate(from, to, failed) {
-    var a = centre(from), b = centre(to);
+    var path = ends(from, to), a = path[0], b = path[1];
     var dot = document.createElementNS(SVG, 'circle');
     dot.setAttribute('r', 7);
     dot.setAttribute('class', 'dot' + (failed ? ' failed' : ''));
