@@ -1,6 +1,7 @@
 import { authorizeCall } from '../core/authorize.ts';
 import type { CallContext } from '../core/context.ts';
-import { isKnownOperator } from '../iam/policy/conditions.ts';
+import { isObject } from '../iam/policy/normalize.ts';
+import { isConditionBlock, isStringOrStrings } from '../iam/policy/shape.ts';
 import { arnMatches, normalizePolicy, type ContextValue, type Policy } from '../iam/policy/index.ts';
 import { snsErrors } from './errors.ts';
 import type { TopicRecord } from './model.ts';
@@ -151,7 +152,7 @@ export function checkTopicPolicy(text: string, check: PolicyCheck): void {
     const principal = 'Principal' in statement ? statement.Principal : statement.NotPrincipal;
     if (!actions || !resources || ('Principal' in statement && 'NotPrincipal' in statement)) throw malformed();
     if (!isPrincipalElement(principal) || principalCount(principal) > MAX_PRINCIPALS) throw malformed();
-    if ('Condition' in statement && !isConditionBlock(statement.Condition)) throw malformed();
+    if ('Condition' in statement && !isConditionBlock(statement.Condition, { nonEmptyLists: true })) throw malformed();
     if (!resources.every((resource) => resource === '*' || arnMatches(resource, check.topicArn))) throw malformed();
     if (!actions.every(isTopicAction)) throw fail('Policy statement action out of service scope!');
     if (isObject(principal)) checkAwsPrincipals(principal.AWS, check, fail);
@@ -181,7 +182,7 @@ function isPrincipalElement(value: unknown): boolean {
   if (value === '*') return true;
   if (!isObject(value) || Object.keys(value).length === 0) return false;
   return Object.entries(value).every(([type, ids]) => {
-    if (!PRINCIPAL_TYPES.has(type) || !isStrings(ids)) return false;
+    if (!PRINCIPAL_TYPES.has(type) || !isStringOrStrings(ids)) return false;
     return type !== 'Service' || strings(ids).every((id) => /^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com(\.cn)?$/.test(id));
   });
 }
@@ -215,29 +216,7 @@ function checkAwsPrincipals(ids: unknown, check: PolicyCheck, fail: (reason: str
   }
 }
 
-function isConditionBlock(value: unknown): boolean {
-  if (!isObject(value)) return false;
-  return Object.entries(value).every(
-    ([operator, keys]) =>
-      isKnownOperator(operator) &&
-      isObject(keys) &&
-      Object.values(keys).every((v) => isScalar(v) || (Array.isArray(v) && v.length > 0 && v.every(isScalar))),
-  );
-}
-
-function isScalar(value: unknown): boolean {
-  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
-}
-
-function isStrings(value: unknown): boolean {
-  return typeof value === 'string' || (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string'));
-}
-
 function strings(value: unknown): string[] {
   if (typeof value === 'string') return [value];
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,6 +1,6 @@
-import { isKnownOperator } from './conditions.ts';
 import { effectOf, isObject, normalizePolicy } from './normalize.ts';
 import { failsLegacyParsing, resourceFormatProblem } from './resource-format.ts';
+import { isConditionBlock, isStringOrStrings } from './shape.ts';
 import type { Policy } from './types.ts';
 
 /**
@@ -157,29 +157,10 @@ function checkSyntax(doc: unknown): Record<string, unknown>[] {
   return statements as Record<string, unknown>[];
 }
 
-function isStringOrStrings(value: unknown): boolean {
-  if (typeof value === 'string') return true;
-  return Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string');
-}
-
 function isPrincipalElement(value: unknown): boolean {
   if (value === '*') return true;
   if (!isObject(value) || Object.keys(value).length === 0) return false;
   return Object.entries(value).every(([type, ids]) => PRINCIPAL_TYPES.has(type) && isStringOrStrings(ids));
-}
-
-function isConditionBlock(value: unknown): boolean {
-  if (!isObject(value)) return false;
-  return Object.entries(value).every(
-    ([operator, keys]) =>
-      isKnownOperator(operator) &&
-      isObject(keys) &&
-      Object.values(keys).every((v) => isScalar(v) || (Array.isArray(v) && v.every(isScalar))),
-  );
-}
-
-function isScalar(value: unknown): boolean {
-  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 }
 
 function checkActionFormat(action: string): void {
