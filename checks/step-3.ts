@@ -16,7 +16,7 @@ import {
   type APIGatewayClient,
   type RestApi,
 } from '@aws-sdk/client-api-gateway';
-import { GetFunctionCommand, GetPolicyCommand, ResourceNotFoundException, type LambdaClient } from '@aws-sdk/client-lambda';
+import { GetFunctionCommand, ResourceNotFoundException, type LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, QueueDoesNotExist } from '@aws-sdk/client-sqs';
 import { executeApiArn, invokeUrl, lambdaIntegrationUri } from '../lib/api.ts';
 import { apiGatewayClient, lambdaClient, sqsClient } from '../lib/clients.ts';
@@ -26,6 +26,7 @@ import { errorName } from '../lib/errors.ts';
 import { TAG_KEY, names } from '../lib/names.ts';
 import { retry } from '../lib/wait.ts';
 import { defineCheck, problem, runCheckWhenExecuted } from './kit.ts';
+import { invokeSourceArns } from './invoke-permissions.ts';
 import {
   answerOf,
   badAnswers,
@@ -39,7 +40,7 @@ import {
   type Answer,
   type OrderRequest,
 } from './orders.ts';
-import { conditionValues, list, matches, servicePrincipals, statementsOf } from './policy.ts';
+import { matches } from './policy.ts';
 
 const STEP_FILE = 'steps/03-api/deploy.ts';
 const RERUN = 'then run `npm run step:3`';
@@ -269,26 +270,13 @@ async function permissionVerdict(
   const fix = (why: string) =>
     `${why}in ${STEP_FILE} the AddPermission call needs SourceArn ${arns.recommended} ` +
     '(`arn:PARTITION:execute-api:REGION:ACCOUNT:API_ID/*/POST/orders`: executeApiArn in lib/api.ts builds it), then run `npm run step:3` (it replaces the statement).';
-  let statements: ReturnType<typeof statementsOf>;
-  try {
-    statements = statementsOf((await lambda.send(new GetPolicyCommand({ FunctionName: functionName }))).Policy);
-  } catch (err) {
-    if (!(err instanceof ResourceNotFoundException)) throw err;
-    statements = [];
-  }
-  const forApiGateway = statements.filter(
-    (s) =>
-      s.Effect === 'Allow' &&
-      servicePrincipals(s).includes('apigateway.amazonaws.com') &&
-      list(s.Action).some((a) => matches(a, 'lambda:InvokeFunction', true)),
-  );
-  if (forApiGateway.length === 0) {
+  const sourceArns = await invokeSourceArns(lambda, functionName, 'apigateway.amazonaws.com');
+  if (sourceArns.length === 0) {
     return {
       wrong: `${functionName} has no permission for apigateway.amazonaws.com: API Gateway may not invoke it, so POST ${PATH} answers 500 Internal server error.`,
       fix: fix('add it with AddPermission (Principal apigateway.amazonaws.com, Action lambda:InvokeFunction): '),
     };
   }
-  const sourceArns = forApiGateway.map((s) => [...conditionValues(s, 'ArnLike', 'AWS:SourceArn'), ...conditionValues(s, 'ArnEquals', 'AWS:SourceArn')]);
   if (sourceArns.some((arnsOfStatement) => arnsOfStatement.length === 0)) {
     return {
       wrong: `${functionName}'s permission for API Gateway has no SourceArn: any API in any AWS account could invoke the function.`,

@@ -14,7 +14,6 @@ import { DescribeLogGroupsCommand, ListTagsForResourceCommand } from '@aws-sdk/c
 import { DescribeTableCommand, ResourceNotFoundException as TableNotFound } from '@aws-sdk/client-dynamodb';
 import {
   GetFunctionEventInvokeConfigCommand,
-  GetPolicyCommand,
   InvokeCommand,
   ResourceNotFoundException,
   type LambdaClient,
@@ -38,6 +37,7 @@ import { TAG_KEY, names } from '../lib/names.ts';
 import { EVENT_KEY, STAGES, eventKeyOf, orderTimeOf, readTimeline, timeBucketOf, type OrderEvent } from '../lib/order-events.ts';
 import { UPDATE_ATTRIBUTES } from '../lib/pipeline.ts';
 import { defineCheck, problem, runCheckWhenExecuted } from './kit.ts';
+import { invokeSourceArns } from './invoke-permissions.ts';
 import { deleteRecordsOf } from './probe-records.ts';
 import { conditionValues, hasWildcard, list, matches, servicePrincipals, statementsOf } from './policy.ts';
 import {
@@ -417,18 +417,11 @@ interface PermissionFound {
  * topic, and only from it. A permission without SourceArn is not refused by SNS — it is too broad.
  */
 async function readPermission(lambda: LambdaClient, functionName: string, topicArn: string, fix: string): Promise<PermissionFound> {
-  const policy = await lambda.send(new GetPolicyCommand({ FunctionName: functionName })).then(
-    (out) => out.Policy,
-    (err) => (err instanceof ResourceNotFoundException ? undefined : Promise.reject(err)),
-  );
-  const forSns = statementsOf(policy).filter(
-    (s) => s.Effect === 'Allow' && servicePrincipals(s).includes('sns.amazonaws.com') && list(s.Action).some((a) => matches(a, 'lambda:InvokeFunction', true)),
-  );
-  if (forSns.length === 0) {
+  const sources = await invokeSourceArns(lambda, functionName, 'sns.amazonaws.com');
+  if (sources.length === 0) {
     const wrong = `${functionName} has no permission for sns.amazonaws.com: SNS may not invoke it, so nothing published to the topic is recorded.`;
     return { snsMayInvoke: false, problem: { wrong, fix: `add it: ${fix}` } };
   }
-  const sources = forSns.map((s) => [...conditionValues(s, 'ArnLike', 'aws:SourceArn'), ...conditionValues(s, 'ArnEquals', 'aws:SourceArn')]);
   if (sources.some((arns) => arns.length === 0)) {
     const wrong =
       'the permission for sns.amazonaws.com has no SourceArn. SNS does invoke the function — but so would any SNS topic, in any AWS account: ' +

@@ -18,7 +18,7 @@ import {
   NotFoundException,
   type APIGatewayClient,
 } from '@aws-sdk/client-api-gateway';
-import { GetPolicyCommand, ResourceNotFoundException, type LambdaClient } from '@aws-sdk/client-lambda';
+import { ResourceNotFoundException, type LambdaClient } from '@aws-sdk/client-lambda';
 import { setTimeout as delay } from 'node:timers/promises';
 import { executeApiArn, invokeUrl, lambdaIntegrationUri } from '../lib/api.ts';
 import { apiGatewayClient, documentClient, dynamoDbClient, iamClient, lambdaClient, logsClient } from '../lib/clients.ts';
@@ -29,11 +29,12 @@ import { TAG_KEY, names } from '../lib/names.ts';
 import { readTimeline } from '../lib/order-events.ts';
 import { ORDER_CONFIRMED } from '../lib/pipeline.ts';
 import { defineCheck, problem, runCheckWhenExecuted } from './kit.ts';
+import { invokeSourceArns } from './invoke-permissions.ts';
 import { getFunction } from './lambda-function.ts';
 import { describeLambdaRole, type LambdaRole } from './lambda-role.ts';
 import { answerOf, clip, goodOrder, newProbeCustomer, type Answer } from './orders.ts';
 import { within } from './patience.ts';
-import { conditionValues, hasWildcard, list, matches, servicePrincipals, statementsOf } from './policy.ts';
+import { hasWildcard, list, matches } from './policy.ts';
 import { removeProbeRecords } from './probe-records.ts';
 import { logLinesAbout } from './recorder-probes.ts';
 import { mismatch, whereToLook500 } from './step-3.ts';
@@ -348,20 +349,10 @@ async function permissionVerdict(lambda: LambdaClient, functionName: string, arn
   const fix = (why: string) =>
     `${why}in ${STEP_FILE} the AddPermission call needs SourceArn ${arns.recommended} ` +
     "(executeApiArn with stage '*', method GET and path '/orders/*'), then run `npm run step:9` (it replaces the statement).";
-  let statements: ReturnType<typeof statementsOf>;
-  try {
-    statements = statementsOf((await lambda.send(new GetPolicyCommand({ FunctionName: functionName }))).Policy);
-  } catch (err) {
-    if (!(err instanceof ResourceNotFoundException)) throw err;
-    statements = [];
-  }
-  const forApiGateway = statements.filter(
-    (s) => s.Effect === 'Allow' && servicePrincipals(s).includes('apigateway.amazonaws.com') && list(s.Action).some((a) => matches(a, 'lambda:InvokeFunction', true)),
-  );
-  if (forApiGateway.length === 0) {
+  const sourceArns = await invokeSourceArns(lambda, functionName, 'apigateway.amazonaws.com');
+  if (sourceArns.length === 0) {
     return { wrong: `${functionName} has no permission for apigateway.amazonaws.com: API Gateway may not invoke it, so GET ${ROUTE} answers 500 Internal server error.`, fix: fix('add it: ') };
   }
-  const sourceArns = forApiGateway.map((s) => [...conditionValues(s, 'ArnLike', 'AWS:SourceArn'), ...conditionValues(s, 'ArnEquals', 'AWS:SourceArn')]);
   if (sourceArns.some((arnsOfStatement) => arnsOfStatement.length === 0)) {
     return { wrong: `${functionName}'s permission for API Gateway has no SourceArn: any API in any AWS account could invoke the function.`, fix: fix('scope it: ') };
   }
