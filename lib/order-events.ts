@@ -6,7 +6,7 @@
  * The recorder's handler imports this file, so it must stay light: nothing but the AWS SDK
  * (which the Lambda runtime provides).
  */
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, paginateQuery, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 
 /** The table's partition key: every event of one order lives together, under its id. */
 export const ORDER_ID = 'orderId';
@@ -125,30 +125,29 @@ export async function readTimeline(db: DynamoDBDocumentClient, tableName: string
 }
 
 /**
+ * The Queries that read a time window on the time index: one per hour and shard. The ISO times
+ * bound the sort key: "…T14:00:00.000Z" < "…T14:00:00.000Z#status" < "…T15:00:00.000Z".
+ */
+export function timeWindowQueries(tableName: string, from: Date, to: Date): QueryCommandInput[] {
+  return timeBucketsBetween(from, to).map((bucket) => ({
+    TableName: tableName,
+    IndexName: TIME_INDEX,
+    KeyConditionExpression: '#bucket = :bucket AND #eventKey BETWEEN :from AND :to',
+    ExpressionAttributeNames: { '#bucket': TIME_BUCKET, '#eventKey': EVENT_KEY },
+    ExpressionAttributeValues: { ':bucket': bucket, ':from': from.toISOString(), ':to': to.toISOString() },
+  }));
+}
+
+/**
  * Every order's events from `from` (inclusive) to `to` (exclusive), oldest first: one Query per
  * hour and shard on the time index, run in parallel, merged. It reads only the window, however
  * much history the table holds. (Index reads are eventually consistent.)
  */
 export async function readTimeWindow(db: DynamoDBDocumentClient, tableName: string, from: Date, to: Date): Promise<OrderEvent[]> {
   const pages = await Promise.all(
-    timeBucketsBetween(from, to).map(async (bucket) => {
+    timeWindowQueries(tableName, from, to).map(async (query) => {
       const events: OrderEvent[] = [];
-      let ExclusiveStartKey: Record<string, unknown> | undefined;
-      do {
-        const page = await db.send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: TIME_INDEX,
-            // The ISO times bound the sort key: "…T14:00:00.000Z" < "…T14:00:00.000Z#id" < "…T15:00:00.000Z".
-            KeyConditionExpression: '#bucket = :bucket AND #eventKey BETWEEN :from AND :to',
-            ExpressionAttributeNames: { '#bucket': TIME_BUCKET, '#eventKey': EVENT_KEY },
-            ExpressionAttributeValues: { ':bucket': bucket, ':from': from.toISOString(), ':to': to.toISOString() },
-            ExclusiveStartKey,
-          }),
-        );
-        events.push(...((page.Items ?? []) as OrderEvent[]));
-        ExclusiveStartKey = page.LastEvaluatedKey;
-      } while (ExclusiveStartKey);
+      for await (const page of paginateQuery({ client: db }, query)) events.push(...((page.Items ?? []) as OrderEvent[]));
       return events;
     }),
   );

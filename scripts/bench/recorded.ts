@@ -3,30 +3,15 @@
  * table itself (Select COUNT on the time index: no item travels back), so that watching the
  * pipeline costs the cloud as little as a watcher can.
  */
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as delay } from 'node:timers/promises';
-import { EVENT_KEY, TIME_BUCKET, TIME_INDEX, timeBucketsBetween } from '../../lib/order-events.ts';
+import { timeWindowQueries } from '../../lib/order-events.ts';
 
 export async function countRecorded(db: DynamoDBDocumentClient, tableName: string, from: Date, to: Date): Promise<number> {
   const counts = await Promise.all(
-    timeBucketsBetween(from, to).map(async (bucket) => {
+    timeWindowQueries(tableName, from, to).map(async (query) => {
       let count = 0;
-      let ExclusiveStartKey: Record<string, unknown> | undefined;
-      do {
-        const page = await db.send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: TIME_INDEX,
-            KeyConditionExpression: '#bucket = :bucket AND #eventKey BETWEEN :from AND :to',
-            ExpressionAttributeNames: { '#bucket': TIME_BUCKET, '#eventKey': EVENT_KEY },
-            ExpressionAttributeValues: { ':bucket': bucket, ':from': from.toISOString(), ':to': to.toISOString() },
-            Select: 'COUNT',
-            ExclusiveStartKey,
-          }),
-        );
-        count += page.Count ?? 0;
-        ExclusiveStartKey = page.LastEvaluatedKey;
-      } while (ExclusiveStartKey);
+      for await (const page of paginateQuery({ client: db }, { ...query, Select: 'COUNT' })) count += page.Count ?? 0;
       return count;
     }),
   );
