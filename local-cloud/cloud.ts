@@ -5,6 +5,7 @@ import { IamBackend } from './iam/backend.ts';
 import { authorizeCall } from './core/authorize.ts';
 import { Faults } from './core/faults.ts';
 import { RealismProfile } from './realism/profile.ts';
+import { sandboxSizing, type SandboxSizing } from './lambda/runtime/sizing.ts';
 import type { ContextValue } from './iam/policy/index.ts';
 import { SqsBackend } from './sqs/backend.ts';
 import { DynamoDbService } from './dynamodb/index.ts';
@@ -34,6 +35,8 @@ export interface CloudOptions {
   region: string;
   /** AWS's timing (eventual consistency, rate limits), or instant; off by default. */
   realism?: RealismProfile;
+  /** Lambda sandboxes per function and their idle times; from the environment when absent. */
+  sandboxes?: SandboxSizing;
 }
 
 /**
@@ -49,6 +52,7 @@ export class Cloud {
   readonly faults = new Faults();
   /** How much like AWS the cloud behaves in time (see realism/profile.ts). */
   readonly realism: RealismProfile;
+  readonly sandboxes: SandboxSizing;
   /** http://127.0.0.1:PORT once the server listens; queue URLs are built from it. */
   baseUrl = 'http://127.0.0.1:4566';
   /** Opens the cloud's own endpoints (control/token.ts); set by the server at start. Empty opens nothing. */
@@ -67,6 +71,7 @@ export class Cloud {
   constructor(options: CloudOptions) {
     this.region = options.region;
     this.realism = options.realism ?? RealismProfile.off();
+    this.sandboxes = options.sandboxes ?? sandboxSizing();
     this.store = new StateStore(options.dataDir);
     this.iam = new IamBackend(this);
     this.sqs = new SqsBackend(this);
@@ -123,6 +128,7 @@ export class Cloud {
     this.sqs.close();
     await this.store.flushed(); // let a write under way land before the last one
     this.store.flushSync();
+    await this.store.close();
     await this.dynamodb.close();
   }
 }

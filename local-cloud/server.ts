@@ -1,3 +1,4 @@
+import type { SandboxSizing } from './lambda/runtime/sizing.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -41,6 +42,8 @@ export interface LocalCloudOptions {
   region?: string;
   /** AWS's timing, or instant (the default); see realism/profile.ts. */
   realism?: RealismProfile;
+  /** Lambda sandboxes per function and idle times (lambda/runtime/sizing.ts); from the environment by default. */
+  sandboxes?: SandboxSizing;
 }
 
 export interface LocalCloud {
@@ -80,7 +83,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   let cloud: Cloud;
   try {
     const controlToken = issueControlToken(dataDir);
-    cloud = new Cloud({ dataDir, region: options.region ?? 'us-east-1', realism: options.realism } satisfies CloudOptions);
+    cloud = new Cloud({ dataDir, region: options.region ?? 'us-east-1', realism: options.realism, sandboxes: options.sandboxes } satisfies CloudOptions);
     cloud.controlToken = controlToken;
   } catch (err) {
     unlock();

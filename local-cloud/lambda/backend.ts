@@ -490,6 +490,7 @@ export class LambdaBackend {
           taskRoot: this.code.taskRoot(fn.name, fn.codeHash),
         },
         this.runtimeHost(),
+        this.cloud.sandboxes,
       );
       this.pools.set(fn.name, pool);
     }

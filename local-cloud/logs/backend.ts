@@ -7,14 +7,17 @@ import { logsErrors } from './errors.ts';
  * CloudWatch Logs state and behaviour: groups, streams, events, retention.
  *
  * Events are persisted in chunks of CHUNK_SIZE per stream, so an append rewrites only the open
- * chunk and old events are dropped a whole chunk at a time. Each stream keeps at most
+ * chunk (a few KB: a busy function's stream is written every LAZY_FLUSH_MS) and old events are
+ * dropped a whole chunk at a time. Each stream keeps at most
  * MAX_EVENTS_PER_STREAM events and each group MAX_STREAMS_PER_GROUP streams (the oldest go first):
  * the local cloud is for learning, not for archiving. Lambda writes through `appendLambda`, which
  * persists lazily (a busy function must not rewrite its log files on every line); calls made over
  * the API are on disk before they are answered, like every other service.
  */
-const CHUNK_SIZE = 1000;
-const MAX_EVENTS_PER_STREAM = 10 * CHUNK_SIZE;
+const CHUNK_SIZE = 100;
+/** Streams saved before chunks shrank say nothing of their chunk size: theirs is this. */
+const FIRST_CHUNK_SIZE = 1000;
+const MAX_EVENTS_PER_STREAM = 10_000;
 const MAX_STREAMS_PER_GROUP = 300;
 const LAZY_FLUSH_MS = 250;
 /** AWS rejects events older than 14 days (or than the retention) and more than 2 hours ahead. */
@@ -34,6 +37,8 @@ export interface StreamInfo {
   creationTime: number;
   /** Absolute index of events[0]; grows as old events are dropped. */
   firstIndex: number;
+  /** Events per saved chunk (absent in older data folders: FIRST_CHUNK_SIZE). */
+  chunkSize?: number;
   firstEventTimestamp?: number;
   lastEventTimestamp?: number;
   lastIngestionTime?: number;
@@ -240,7 +245,7 @@ export class LogsBackend {
 
   private addStream(group: LogGroup, name: string): LogStream {
     const stream: LogStream = {
-      info: { name, hash: hashOf(`${group.name}\n${name}`), creationTime: Date.now(), firstIndex: 0, storedBytes: 0, sequence: 1 },
+      info: { name, hash: hashOf(`${group.name}\n${name}`), creationTime: Date.now(), firstIndex: 0, chunkSize: CHUNK_SIZE, storedBytes: 0, sequence: 1 },
       events: [],
     };
     group.streams.set(name, stream);
@@ -262,7 +267,7 @@ export class LogsBackend {
     }
     info.lastIngestionTime = now;
     const lastNew = info.firstIndex + stream.events.length - 1;
-    for (let chunk = Math.floor(firstNew / CHUNK_SIZE); chunk <= Math.floor(lastNew / CHUNK_SIZE); chunk++) {
+    for (let chunk = Math.floor(firstNew / chunkSize(stream)); chunk <= Math.floor(lastNew / chunkSize(stream)); chunk++) {
       this.registerChunk(group, stream, chunk);
       this.touch(chunkDoc(group, stream, chunk), lazy);
     }
@@ -273,10 +278,10 @@ export class LogsBackend {
   /** Drops the first `count` events, deleting chunk files that no longer hold any live event. */
   private dropLeading(group: LogGroup, stream: LogStream, count: number): void {
     if (count <= 0) return;
-    const before = Math.floor(stream.info.firstIndex / CHUNK_SIZE);
+    const before = Math.floor(stream.info.firstIndex / chunkSize(stream));
     for (const [, , message] of stream.events.splice(0, count)) stream.info.storedBytes -= Buffer.byteLength(message) + 26;
     stream.info.firstIndex += count;
-    const after = Math.floor(stream.info.firstIndex / CHUNK_SIZE);
+    const after = Math.floor(stream.info.firstIndex / chunkSize(stream));
     for (let chunk = before; chunk < after; chunk++) this.cloud.store.remove(chunkDoc(group, stream, chunk));
     stream.info.firstEventTimestamp = stream.events[0]?.[0];
   }
@@ -304,8 +309,8 @@ export class LogsBackend {
   }
 
   private forgetStream(group: LogGroup, stream: LogStream): void {
-    const first = Math.floor(stream.info.firstIndex / CHUNK_SIZE);
-    const last = Math.floor((stream.info.firstIndex + Math.max(stream.events.length - 1, 0)) / CHUNK_SIZE);
+    const first = Math.floor(stream.info.firstIndex / chunkSize(stream));
+    const last = Math.floor((stream.info.firstIndex + Math.max(stream.events.length - 1, 0)) / chunkSize(stream));
     for (let chunk = first; chunk <= last; chunk++) {
       this.lazyDirty.delete(chunkDoc(group, stream, chunk));
       this.cloud.store.remove(chunkDoc(group, stream, chunk));
@@ -324,8 +329,8 @@ export class LogsBackend {
 
   private registerChunk(group: LogGroup, stream: LogStream, chunk: number): void {
     this.cloud.store.register(chunkDoc(group, stream, chunk), () => {
-      const from = Math.max(chunk * CHUNK_SIZE - stream.info.firstIndex, 0);
-      const to = Math.max((chunk + 1) * CHUNK_SIZE - stream.info.firstIndex, 0);
+      const from = Math.max(chunk * chunkSize(stream) - stream.info.firstIndex, 0);
+      const to = Math.max((chunk + 1) * chunkSize(stream) - stream.info.firstIndex, 0);
       return { firstIndex: stream.info.firstIndex + from, events: stream.events.slice(from, to) };
     });
   }
@@ -367,7 +372,7 @@ export class LogsBackend {
       for (const info of doc.streams) {
         const stream: LogStream = { info: { ...info }, events: [] };
         const last = info.firstIndex + MAX_EVENTS_PER_STREAM;
-        for (let chunk = Math.floor(info.firstIndex / CHUNK_SIZE); chunk * CHUNK_SIZE < last; chunk++) {
+        for (let chunk = Math.floor(info.firstIndex / chunkSize(stream)); chunk * chunkSize(stream) < last; chunk++) {
           const saved = store.load<{ firstIndex: number; events: StoredEvent[] }>(chunkDoc(group, stream, chunk));
           if (!saved) break;
           const skip = Math.max(stream.info.firstIndex - saved.firstIndex, 0);
@@ -384,6 +389,10 @@ export class LogsBackend {
 
 function hashOf(text: string): string {
   return createHash('sha1').update(text).digest('hex').slice(0, 16);
+}
+
+function chunkSize(stream: LogStream): number {
+  return stream.info.chunkSize ?? FIRST_CHUNK_SIZE;
 }
 
 function groupDoc(group: LogGroup): string {

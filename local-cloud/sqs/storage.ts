@@ -1,24 +1,21 @@
 import { dict } from '../core/dict.ts';
-import type { StateStore } from '../state/store.ts';
+import type { RecordLog, StateStore } from '../state/store.ts';
 import type { MessageAttributeValue } from './message-attributes.ts';
 import { md5Hex, md5OfAttributes } from './md5.ts';
 import type { MessageJournal, NewMessage, PendingAttributes, Queue, SavedVisibility, SqsMessage } from './queue.ts';
 
 /**
  * How SQS state lies on disk, through the cloud's StateStore:
- *   sqs/queues/NAME           the queue: attributes, tags, timestamps
- *   sqs/messages/NAME/SEG     its messages, SEGMENT_SIZE consecutive arrivals per document
- * Messages are split in segments so a change rewrites one small document, not the whole backlog:
- * sends touch the newest segment, receives and deletes mostly the oldest. Delays are saved, and so
- * is each receive: the in-flight deadline and the receipt's token ride along in the segment write
- * the receive makes anyway (for its receive count), so after a restart, even after a SIGKILL, a
- * message in flight stays hidden until its deadline and its receipt handle still deletes it.
- * A receive the store had not written yet when the process died is lost with it: that message
- * is visible at once after the restart, as it was before the receive.
+ *   sqs/queues/NAME            the queue: attributes, tags, timestamps (a document)
+ *   sqs/messages/NAME.jsonl    its messages, a record log keyed by arrival number
+ * A send, a receive or a delete appends one line for that message (state/record-log.ts). Delays
+ * are saved, and so is each receive: the in-flight deadline and the receipt's token, so after a
+ * restart, even after a SIGKILL, a message in flight stays hidden until its deadline and its
+ * receipt handle still deletes it. A receive the store had not written yet when the process died
+ * is lost with it: that message is visible at once after the restart, as it was before the
+ * receive. Folders of segment documents (sqs/messages/NAME/SEG.json), an older shape, are
+ * converted into the log at start-up.
  */
-// Small enough that rewriting a segment on every send, receive or delete stays cheap (an order
-// message is ~1 KB), large enough that a backlog of thousands is tens of files, not thousands.
-const SEGMENT_SIZE = 32;
 
 export interface QueueRecord {
   name: string;
@@ -65,6 +62,9 @@ export interface LoadedQueue {
 }
 
 export class SqsStorage {
+  /** Message logs opened while loading, handed to their queues' journals. */
+  private readonly opened = new Map<string, RecordLog<SqsMessage>>();
+
   constructor(private readonly store: StateStore) {}
 
   /** Every saved queue with its messages in arrival order. */
@@ -73,16 +73,30 @@ export class SqsStorage {
     for (const doc of this.store.list('sqs/queues')) {
       const record = this.store.load<QueueRecord>(doc);
       if (!record) continue;
+      this.convertSegments(record.name);
+      const { log, saved } = this.store.records(messagesLog(record.name), toRecord);
+      this.opened.set(record.name, log);
       const messages: LoadedQueue['messages'] = [];
-      for (const segment of this.store.list(messagesFolder(record.name))) {
-        for (const saved of this.store.load<MessageRecord[]>(segment) ?? []) {
-          messages.push({ message: fromRecord(saved), seq: saved.seq, visibility: visibilityOf(saved) });
-        }
+      for (const value of saved.values()) {
+        const saved = value as MessageRecord;
+        messages.push({ message: fromRecord(saved), seq: saved.seq, visibility: visibilityOf(saved) });
       }
       messages.sort((a, b) => a.seq - b.seq);
       out.push({ record, messages });
     }
     return out;
+  }
+
+  /** Messages saved as segment documents (the older shape) move into the queue's log. */
+  private convertSegments(queueName: string): void {
+    const segments = this.store.list(messagesFolder(queueName));
+    if (segments.length === 0) return;
+    const entries: Array<[string, unknown]> = [];
+    for (const segment of segments) {
+      for (const saved of this.store.load<MessageRecord[]>(segment) ?? []) entries.push([String(saved.seq), saved]);
+    }
+    this.store.importRecords(messagesLog(queueName), entries);
+    for (const segment of segments) this.store.remove(segment);
   }
 
   /** Registers the queue's document; call saveQueue after each change of its attributes or tags. */
@@ -94,70 +108,43 @@ export class SqsStorage {
     this.store.markDirty(queueDoc(queue.name));
   }
 
-  /** Forgets a queue and its messages, including any segment left over from an earlier queue of that name. */
+  /** Forgets a queue and its messages, including any left over from an earlier queue of that name. */
   removeQueue(name: string): void {
     this.store.remove(queueDoc(name));
+    this.opened.delete(name);
+    this.store.removeRecords(messagesLog(name));
     for (const segment of this.store.list(messagesFolder(name))) this.store.remove(segment);
   }
 
   journal(queueName: string): MessageJournal {
-    return new SegmentJournal(this.store, queueName);
+    const log = this.opened.get(queueName) ?? this.store.records(messagesLog(queueName), toRecord).log;
+    this.opened.delete(queueName);
+    return new LoggedJournal(log);
   }
 }
 
-class SegmentJournal implements MessageJournal {
-  private readonly segments = new Map<number, Set<SqsMessage>>();
-
-  constructor(
-    private readonly store: StateStore,
-    private readonly queueName: string,
-  ) {}
+/** A queue's messages in its record log, one line per change. */
+class LoggedJournal implements MessageJournal {
+  constructor(private readonly log: RecordLog<SqsMessage>) {}
 
   added(message: SqsMessage): void {
-    this.segmentOf(message).add(message);
-    this.store.markDirty(this.doc(segmentNumber(message)));
+    this.log.put(String(message.seq), message);
   }
 
   restored(message: SqsMessage): void {
-    this.segmentOf(message).add(message);
+    this.log.adopt(String(message.seq), message);
   }
 
   changed(message: SqsMessage): void {
-    this.store.markDirty(this.doc(segmentNumber(message)));
+    this.log.put(String(message.seq), message);
   }
 
   removed(message: SqsMessage): void {
-    const number = segmentNumber(message);
-    const segment = this.segments.get(number);
-    if (!segment) return;
-    segment.delete(message);
-    if (segment.size > 0) {
-      this.store.markDirty(this.doc(number));
-    } else {
-      this.segments.delete(number);
-      this.store.remove(this.doc(number));
-    }
+    this.log.delete(String(message.seq));
   }
 
   cleared(): void {
-    for (const number of this.segments.keys()) this.store.remove(this.doc(number));
-    this.segments.clear();
-  }
-
-  private segmentOf(message: SqsMessage): Set<SqsMessage> {
-    const number = segmentNumber(message);
-    let segment = this.segments.get(number);
-    if (!segment) {
-      const members = new Set<SqsMessage>();
-      segment = members;
-      this.segments.set(number, members);
-      this.store.register(this.doc(number), () => [...members].map(toRecord));
-    }
-    return segment;
-  }
-
-  private doc(number: number): string {
-    return `${messagesFolder(this.queueName)}/${number}`;
+    this.log.clear();
   }
 }
 
@@ -165,12 +152,13 @@ function queueDoc(name: string): string {
   return `sqs/queues/${name}`;
 }
 
+/** The older shape: a folder of segment documents. */
 function messagesFolder(name: string): string {
   return `sqs/messages/${name}`;
 }
 
-function segmentNumber(message: SqsMessage): number {
-  return Math.floor(message.seq / SEGMENT_SIZE);
+function messagesLog(name: string): string {
+  return `sqs/messages/${name}`;
 }
 
 function queueRecord(queue: Queue): QueueRecord {

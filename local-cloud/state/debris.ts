@@ -3,9 +3,10 @@ import { join } from 'node:path';
 
 /**
  * A temp file of the store's atomic writes: `NAME.json.PID.tmp` (a synchronous write on
- * shutdown) or `NAME.json.PID.N.tmp` (the N-th document of an asynchronous flush).
+ * shutdown), `NAME.json.PID.N.tmp` (the N-th document of an asynchronous flush) or
+ * `NAME.jsonl.PID.tmp` (a record log being compacted).
  */
-const STORE_TEMP_FILE = /\.json\.\d+(?:\.\d+)?\.tmp$/;
+const STORE_TEMP_FILE = /\.jsonl?\.\d+(?:\.\d+)?\.tmp$/;
 
 /**
  * Deletes the temp files a killed local cloud left under the state folder: a write cut short

@@ -1,21 +1,28 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { removeLeftoverTempFiles } from './debris.ts';
+import { RecordLog } from './record-log.ts';
 
 export { DataDirInUseError, lockDataDir } from './lock.ts';
+export type { RecordLog } from './record-log.ts';
 
 /**
- * Persists each service's state as JSON documents under the data folder.
- *
- * Services call `markDirty(name)` when they change something; the store writes every dirty
- * document at most once per event-loop turn (many concurrent requests share one write), and the
- * server awaits `flushed()` before it answers, so an acknowledged change survives even a SIGKILL.
- * Writes are atomic: a temp file renamed over the old one, so a crash never leaves half a file.
+ * Persists each service's state under the data folder, in two shapes:
+ * - documents (NAME.json) for things that change as a whole (a queue's attributes, a function):
+ *   services call `markDirty(name)` and the whole document is written again;
+ * - record logs (NAME.jsonl, record-log.ts) for collections that change one record at a time
+ *   (messages, pending events): a change appends one line.
+ * The store writes everything dirty at most once per event-loop turn (many concurrent requests
+ * share one write), and the server awaits `flushed()` before it answers, so an acknowledged
+ * change survives even a SIGKILL. Document writes are atomic (a temp file renamed over the old
+ * one); a log's torn last line is skipped when it is read.
  */
 export class StateStore {
   private readonly sources = new Map<string, () => unknown>();
   private readonly dirty = new Set<string>();
+  private readonly logs = new Map<string, RecordLog<any>>();
+  private readonly dirtyLogs = new Set<RecordLog<any>>();
   /** The next flush, waiting for its turn. */
   private pending: Promise<void> | undefined;
   /** The flush whose writes are under way. */
@@ -71,6 +78,55 @@ export class StateStore {
     if (this.dir) rmSync(this.file(name), { force: true });
   }
 
+  /**
+   * The record log NAME (state/NAME.jsonl) and the records saved in it, once per name; call
+   * `removeRecords(name)` to delete it. `toRecord` turns a live value into what is saved.
+   */
+  records<T>(name: string, toRecord: (value: T) => unknown): { log: RecordLog<T>; saved: Map<string, unknown> } {
+    if (this.logs.has(name)) throw new Error(`the record log ${name} is open already`);
+    const file = this.dir ? join(this.dir, 'state', `${name}.jsonl`) : null;
+    let saved = new Map<string, unknown>();
+    const log = new RecordLog<T>(file, toRecord, (dirty) => {
+      this.dirtyLogs.add(dirty);
+      void this.flushed();
+    });
+    if (file) {
+      mkdirSync(dirname(file), { recursive: true });
+      saved = RecordLog.read(file);
+      try {
+        log.noteLoadedSize(statSync(file).size);
+      } catch {
+        // no file yet
+      }
+    }
+    this.logs.set(name, log);
+    return { log, saved };
+  }
+
+  /**
+   * Appends records to the log NAME before it is opened: state saved in an older shape (documents
+   * of segments) converted at start-up. Written at once; keys already there are replaced.
+   */
+  importRecords(name: string, entries: Array<[string, unknown]>): void {
+    if (!this.dir || entries.length === 0) return;
+    if (this.logs.has(name)) throw new Error(`the record log ${name} is open already`);
+    const file = join(this.dir, 'state', `${name}.jsonl`);
+    mkdirSync(dirname(file), { recursive: true });
+    appendFileSync(file, entries.map(([key, record]) => `${JSON.stringify(['p', key, record])}\n`).join(''));
+  }
+
+  /** Deletes a record log and its file. */
+  removeRecords(name: string): void {
+    const log = this.logs.get(name);
+    this.logs.delete(name);
+    if (log) {
+      this.dirtyLogs.delete(log);
+      log.remove();
+    } else if (this.dir) {
+      rmSync(join(this.dir, 'state', `${name}.jsonl`), { force: true });
+    }
+  }
+
   markDirty(name: string): void {
     this.dirty.add(name);
     void this.flushed();
@@ -82,7 +138,7 @@ export class StateStore {
    * a busy ext4 disk); one flush runs at a time, and changes made meanwhile go in the next one.
    */
   flushed(): Promise<void> {
-    if (this.dirty.size === 0) return this.pending ?? this.writing ?? Promise.resolve();
+    if (this.dirty.size === 0 && this.dirtyLogs.size === 0) return this.pending ?? this.writing ?? Promise.resolve();
     this.pending ??= (async () => {
       await this.writing;
       await new Promise((resolve) => setImmediate(resolve));
@@ -99,6 +155,7 @@ export class StateStore {
 
   /** Writes everything now, synchronously (on shutdown). */
   flushSync(): void {
+    for (const log of this.takeDirtyLogs()) log.flushSync();
     for (const [, file, text] of this.snapshotDirty()) {
       mkdirSync(dirname(file), { recursive: true });
       const tmp = `${file}.${process.pid}.tmp`;
@@ -107,10 +164,23 @@ export class StateStore {
     }
   }
 
+  /** Closes the record logs' files (the cloud is stopping; call after the last flush). */
+  async close(): Promise<void> {
+    await Promise.all([...this.logs.values()].map((log) => log.close()));
+  }
+
+  private takeDirtyLogs(): Array<RecordLog<unknown>> {
+    const logs = [...this.dirtyLogs];
+    this.dirtyLogs.clear();
+    return logs;
+  }
+
   private async writeDirty(): Promise<void> {
+    const logs = this.takeDirtyLogs();
     const snapshots = this.snapshotDirty();
-    await Promise.all(
-      snapshots.map(async ([name, file, text], index) => {
+    await Promise.all([
+      ...logs.map((log) => log.flush()),
+      ...snapshots.map(async ([name, file, text], index) => {
         const folder = dirname(file);
         if (!this.folders.has(folder)) {
           await mkdir(folder, { recursive: true });
@@ -122,7 +192,7 @@ export class StateStore {
         // Removed while this write was under way (a queue deleted, say): do not bring it back.
         if (!this.sources.has(name)) await rm(file, { force: true });
       }),
-    );
+    ]);
   }
 
   /** The dirty documents as [name, file, JSON text], taken now (later changes go in the next write). */

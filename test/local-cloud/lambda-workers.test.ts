@@ -17,8 +17,11 @@ let role: string;
 const invoke = (FunctionName: string, payload: unknown = {}) =>
   lambda.send(new InvokeCommand({ FunctionName, Payload: JSON.stringify(payload) }));
 
+/** Five sandboxes per function here, whatever this machine's default (lambda/runtime/sizing.ts). */
+const SIZING = { perFunction: 5, spareIdleMs: 60_000, lastIdleMs: 600_000 };
+
 beforeAll(async () => {
-  cloud = await startTestCloud();
+  cloud = await startTestCloud({ sandboxes: SIZING });
   lambda = new LambdaClient(cloud.clientConfig);
   role = await createLambdaRole(cloud, 'workers-role');
   await deployFunction(lambda, { FunctionName: 'sleeper', Role: role, Handler: 'index.sleep', files: { 'index.mjs': fixture('esm/index.mjs') }, Timeout: 5 });
@@ -52,10 +55,10 @@ describe('workers', () => {
     // All five were sleeping at the same moment.
     expect(Math.max(...runs.map((r) => r.started))).toBeLessThan(Math.min(...runs.map((r) => r.ended)));
 
-    // Beyond the bound of ten, invocations queue for a free worker instead of failing.
+    // Beyond the bound, invocations queue for a free worker instead of failing.
     const many = await sleepers(14, 100);
     expect(many.every((out) => out.FunctionError === undefined)).toBe(true);
-    expect(new Set(many.map((out) => payloadOf(out).pid)).size).toBeLessThanOrEqual(10);
+    expect(new Set(many.map((out) => payloadOf(out).pid)).size).toBeLessThanOrEqual(SIZING.perFunction);
   });
 
   it('a configuration update retires the old workers', async () => {
@@ -65,6 +68,34 @@ describe('workers', () => {
     const after = payloadOf(await invoke('sleeper', { ms: 1 })).pid;
     expect(after).not.toBe(before);
     expect(processExists(before)).toBe(false);
+  });
+
+  it('idle spares are reclaimed soon; the function keeps its last warm sandbox', async () => {
+    const spareIdleMs = 150;
+    const other = await startTestCloud({ sandboxes: { perFunction: 3, spareIdleMs, lastIdleMs: 600_000 } });
+    try {
+      const client = new LambdaClient(other.clientConfig);
+      const otherRole = await createLambdaRole(other, 'reclaim-role');
+      await deployFunction(client, { FunctionName: 'spares', Role: otherRole, Handler: 'index.sleep', files: { 'index.mjs': fixture('esm/index.mjs') } });
+      const outs = await Promise.all(
+        Array.from({ length: 3 }, () => client.send(new InvokeCommand({ FunctionName: 'spares', Payload: '{"ms":1500}' }))),
+      );
+      const pids = outs.map((out) => payloadOf(out).pid);
+      expect(new Set(pids).size).toBe(3);
+      // Nothing to wake on but the processes themselves: watch them go.
+      const deadline = Date.now() + 5000;
+      while (other.cloud.lambda.workerPids('spares').length > 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      const left = other.cloud.lambda.workerPids('spares');
+      expect(left).toHaveLength(1);
+      expect(pids.filter(processExists)).toEqual(left);
+      // Well past the spare idle time, the last one is still there, and it is the one reused.
+      await new Promise((resolve) => setTimeout(resolve, spareIdleMs * 4));
+      expect(other.cloud.lambda.workerPids('spares')).toEqual(left);
+      const again = payloadOf(await client.send(new InvokeCommand({ FunctionName: 'spares', Payload: '{"ms":1}' })));
+      expect(again.pid).toBe(left[0]);
+    } finally {
+      await other.close();
+    }
   });
 
   it('closing the local cloud leaves no worker behind', async () => {

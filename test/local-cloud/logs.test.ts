@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { startTestCloud, type TestCloud } from '../support/cloud.ts';
 import { AttachRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import type { CloudEvent } from '../../local-cloud/cloud.ts';
+import { StateStore } from '../../local-cloud/state/store.ts';
 import { BASIC_EXECUTION, createLambdaRole, deployFunction, fixture } from '../fixtures/lambda/helpers.ts';
 
 /** CloudWatch Logs over the wire (SDK v3 and the aws CLI), and the logs Lambda writes into it. */
@@ -274,6 +276,67 @@ describe('Lambda logs', () => {
       expect(api.events!.map((e) => e.message)).toEqual(['kept']);
     } finally {
       await second.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('streams longer than a saved chunk, and streams saved with the older chunk size, read back whole after restarts', async () => {
+    const dataDir = join(cloud.dataDir, '..', `logs-chunks-${process.pid}`);
+    const sha1 = (text: string) => createHash('sha1').update(text).digest('hex').slice(0, 16);
+    const base = Date.now() - 60_000;
+    // An older data folder: chunks of 1,000 events, the stream's chunk size not recorded.
+    const store = new StateStore(dataDir);
+    const oldEvents = Array.from({ length: 1200 }, (_, i): [number, number, string] => [base + i, base + i, `old ${i}`]);
+    const docs: Record<string, unknown> = {
+      [`logs/groups/${sha1('/old')}`]: {
+        name: '/old',
+        creationTime: base,
+        tags: {},
+        streams: [{ name: 'old', hash: sha1('/old\nold'), creationTime: base, firstIndex: 0, storedBytes: 0, sequence: 1, firstEventTimestamp: base, lastEventTimestamp: base + 1199 }],
+      },
+      [`logs/events/${sha1('/old')}/${sha1('/old\nold')}-0`]: { firstIndex: 0, events: oldEvents.slice(0, 1000) },
+      [`logs/events/${sha1('/old')}/${sha1('/old\nold')}-1`]: { firstIndex: 1000, events: oldEvents.slice(1000) },
+    };
+    for (const [name, value] of Object.entries(docs)) {
+      store.register(name, () => value);
+      store.markDirty(name);
+    }
+    store.flushSync();
+
+    const allMessages = async (client: CloudWatchLogsClient, logGroupName: string, logStreamName: string) => {
+      const out = await client.send(new GetLogEventsCommand({ logGroupName, logStreamName, startFromHead: true }));
+      return out.events!.map((e) => e.message);
+    };
+    const put = (client: CloudWatchLogsClient, logGroupName: string, logStreamName: string, from: number, count: number) =>
+      client.send(
+        new PutLogEventsCommand({
+          logGroupName,
+          logStreamName,
+          logEvents: Array.from({ length: count }, (_, i) => ({ timestamp: base + 5000 + from + i, message: `new ${from + i}` })),
+        }),
+      );
+    const newMessages = (count: number) => Array.from({ length: count }, (_, i) => `new ${i}`);
+    try {
+      const first = await startTestCloud({ dataDir });
+      try {
+        const client = new CloudWatchLogsClient(first.clientConfig);
+        await client.send(new CreateLogGroupCommand({ logGroupName: '/new' }));
+        await client.send(new CreateLogStreamCommand({ logGroupName: '/new', logStreamName: 'new' }));
+        await put(client, '/new', 'new', 0, 250);
+        await put(client, '/old', 'old', 0, 1);
+        expect(await allMessages(client, '/old', 'old')).toEqual([...oldEvents.map((e) => e[2]), 'new 0']);
+      } finally {
+        await first.close();
+      }
+      const second = await startTestCloud({ dataDir });
+      try {
+        const client = new CloudWatchLogsClient(second.clientConfig);
+        expect(await allMessages(client, '/new', 'new')).toEqual(newMessages(250));
+        expect(await allMessages(client, '/old', 'old')).toEqual([...oldEvents.map((e) => e[2]), 'new 0']);
+      } finally {
+        await second.close();
+      }
+    } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

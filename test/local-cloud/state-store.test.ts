@@ -112,12 +112,17 @@ describe('StateStore', () => {
   it('removes the temp files of writes a killed process left, and nothing else', () => {
     const dir = freshDir();
     mkdirSync(join(dir, 'state', 'sqs', 'messages', 'orders'), { recursive: true });
-    const leftovers = ['sqs/messages/orders/3.json.4242.0.tmp', 'sqs/messages/orders/3.json.4242.17.tmp', 'iam/roles.json.4242.tmp'];
-    const kept = ['sqs/messages/orders/3.json', 'notes.tmp', 'sqs/queues.json.tmp.json'];
+    const leftovers = [
+      'sqs/messages/orders/3.json.4242.0.tmp',
+      'sqs/messages/orders/3.json.4242.17.tmp',
+      'iam/roles.json.4242.tmp',
+      'sqs/messages/orders.jsonl.4242.tmp',
+    ];
+    const kept = ['sqs/messages/orders/3.json', 'notes.tmp', 'sqs/queues.json.tmp.json', 'sqs/messages/orders.jsonl'];
     mkdirSync(join(dir, 'state', 'iam'), { recursive: true });
     for (const file of [...leftovers, ...kept]) writeFileSync(join(dir, 'state', file), '{}');
     const store = new StateStore(dir);
-    expect(store.leftoverTempFilesRemoved).toBe(3);
+    expect(store.leftoverTempFilesRemoved).toBe(4);
     for (const file of leftovers) expect(existsSync(join(dir, 'state', file)), file).toBe(false);
     for (const file of kept) expect(existsSync(join(dir, 'state', file)), file).toBe(true);
   });

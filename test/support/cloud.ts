@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { startLocalCloud, type LocalCloud } from '../../local-cloud/server.ts';
 import { CONTROL_TOKEN_HEADER } from '../../local-cloud/control/token.ts';
 import type { RealismProfile } from '../../local-cloud/realism/profile.ts';
+import type { SandboxSizing } from '../../local-cloud/lambda/runtime/sizing.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -35,9 +36,11 @@ export interface AwsCliResult {
  * A fresh local cloud on a free port with its own data folder; close() removes the folder.
  * `realism: RealismProfile.aws(scale)` plays AWS's timing (local-cloud/realism/), off by default.
  */
-export async function startTestCloud(options: { dataDir?: string; realism?: RealismProfile } = {}): Promise<TestCloud> {
+export async function startTestCloud(
+  options: { dataDir?: string; realism?: RealismProfile; sandboxes?: SandboxSizing } = {},
+): Promise<TestCloud> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'local-cloud-test-'));
-  const local = await startLocalCloud({ port: 0, dataDir, region: TEST_REGION, realism: options.realism });
+  const local = await startLocalCloud({ port: 0, dataDir, region: TEST_REGION, realism: options.realism, sandboxes: options.sandboxes });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     WORKBOOK_TARGET: 'local',

@@ -1,4 +1,4 @@
-import type { StateStore } from '../../state/store.ts';
+import type { RecordLog, StateStore } from '../../state/store.ts';
 
 /** An asynchronous invocation Lambda accepted (202) and has not finished with. */
 export interface PendingEvent {
@@ -19,68 +19,45 @@ export interface PendingEvent {
 
 /**
  * Pending events on disk, so an accepted invocation survives a restart (even a SIGKILL: the
- * server answers 202 only once the store has written). Events sit in documents of SEGMENT_SIZE
- * consecutive arrivals, lambda/async/SEG, so a change rewrites one small document; events leave
- * quickly, so documents stay small and vanish when empty.
+ * server answers 202 only once the store has written): a record log, lambda/async-events.jsonl,
+ * where accepting, retrying or finishing an event appends one line (state/record-log.ts).
+ * Documents of segments (lambda/async/SEG.json), an older shape, are converted at start-up.
  */
-const SEGMENT_SIZE = 256;
-const FOLDER = 'lambda/async';
+const LOG = 'lambda/async-events';
+const OLD_FOLDER = 'lambda/async';
 
 export class EventJournal {
-  private readonly segments = new Map<number, Set<PendingEvent>>();
+  private readonly log: RecordLog<PendingEvent>;
+  private readonly saved: Map<string, unknown>;
 
-  constructor(private readonly store: StateStore) {}
+  constructor(store: StateStore) {
+    const segments = store.list(OLD_FOLDER);
+    if (segments.length > 0) {
+      const entries: Array<[string, unknown]> = [];
+      for (const segment of segments) for (const event of store.load<PendingEvent[]>(segment) ?? []) entries.push([event.id, event]);
+      store.importRecords(LOG, entries);
+      for (const segment of segments) store.remove(segment);
+    }
+    ({ log: this.log, saved: this.saved } = store.records<PendingEvent>(LOG, (event) => event));
+  }
 
   /** Every saved event, oldest first. */
   load(): PendingEvent[] {
-    const events: PendingEvent[] = [];
-    for (const doc of this.store.list(FOLDER)) {
-      for (const event of this.store.load<PendingEvent[]>(doc) ?? []) {
-        events.push(event);
-        this.segment(event).add(event);
-      }
-    }
+    const events = [...this.saved.values()] as PendingEvent[];
+    this.saved.clear();
+    for (const event of events) this.log.adopt(event.id, event);
     return events.sort((a, b) => a.seq - b.seq);
   }
 
   added(event: PendingEvent): void {
-    this.segment(event).add(event);
-    this.store.markDirty(doc(segmentOf(event)));
+    this.log.put(event.id, event);
   }
 
   changed(event: PendingEvent): void {
-    if (this.segments.get(segmentOf(event))?.has(event)) this.store.markDirty(doc(segmentOf(event)));
+    this.log.put(event.id, event);
   }
 
   removed(event: PendingEvent): void {
-    const number = segmentOf(event);
-    const members = this.segments.get(number);
-    if (!members?.delete(event)) return;
-    if (members.size > 0) {
-      this.store.markDirty(doc(number));
-    } else {
-      this.segments.delete(number);
-      this.store.remove(doc(number));
-    }
+    this.log.delete(event.id);
   }
-
-  private segment(event: PendingEvent): Set<PendingEvent> {
-    const number = segmentOf(event);
-    let members = this.segments.get(number);
-    if (!members) {
-      const set = new Set<PendingEvent>();
-      members = set;
-      this.segments.set(number, set);
-      this.store.register(doc(number), () => [...set]);
-    }
-    return members;
-  }
-}
-
-function segmentOf(event: PendingEvent): number {
-  return Math.floor(event.seq / SEGMENT_SIZE);
-}
-
-function doc(number: number): string {
-  return `${FOLDER}/${number}`;
 }

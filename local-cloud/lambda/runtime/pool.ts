@@ -1,9 +1,8 @@
 import { Sandbox, type FunctionSnapshot, type InvocationRequest, type InvocationResult, type RuntimeHost } from './sandbox.ts';
+import type { SandboxSizing } from './sizing.ts';
 
-/** Concurrent executions per function; invocations beyond it wait their turn. */
+/** Concurrent executions per function a mapping's pollers may ask for. */
 export const MAX_CONCURRENCY = 10;
-/** A warm sandbox nobody used for this long is reclaimed, as Lambda does (after some minutes). */
-const IDLE_MS = 10 * 60_000;
 /**
  * When every sandbox is busy, an invocation waits this long for one to come free before a new
  * one starts, and new sandboxes initialise one at a time. AWS has spare machines for cold
@@ -15,21 +14,25 @@ const SCALE_OUT_DELAY_MS = 20;
 
 /**
  * The execution environments of one version of a function's code and configuration. Warm
- * sandboxes are reused most-recently-used first; a new one starts only when none is free and the
- * concurrency bound allows. An update retires the pool: it takes no new work, finishes what it
- * has, and its sandboxes end.
+ * sandboxes are reused most-recently-used first, so under a steady load the same few stay hot
+ * and the others fall idle; a new one starts only when none is free and the machine's bound
+ * allows (sizing.ts). Idle spares are reclaimed soon, a function's last one after some minutes.
+ * An update retires the pool: it takes no new work, finishes what it has, and its sandboxes end.
  */
 export class FunctionPool {
   private readonly idle: Sandbox[] = [];
   private readonly all = new Set<Sandbox>();
   private readonly waiting: Waiter[] = [];
   private readonly idleTimers = new Map<Sandbox, NodeJS.Timeout>();
+  /** Sandboxes being ended (still in `all` until their process is gone). */
+  private readonly ending = new Set<Sandbox>();
   private retired = false;
   private drained: (() => void) | undefined;
 
   constructor(
     readonly fn: FunctionSnapshot,
     private readonly host: RuntimeHost,
+    private readonly sizing: SandboxSizing,
   ) {}
 
   async invoke(request: InvocationRequest): Promise<InvocationResult> {
@@ -77,10 +80,10 @@ export class FunctionPool {
     if (this.all.size === 0) return Promise.resolve(this.create());
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { resolve, reject };
-      if (this.all.size < MAX_CONCURRENCY) {
+      if (this.all.size < this.sizing.perFunction) {
         const scaleOut = () => {
           const index = this.waiting.indexOf(waiter);
-          if (index === -1 || this.retired || this.all.size >= MAX_CONCURRENCY) return;
+          if (index === -1 || this.retired || this.all.size >= this.sizing.perFunction) return;
           if ([...this.all].some((sandbox) => sandbox.initializing)) {
             waiter.scaleOut = setTimeout(scaleOut, SCALE_OUT_DELAY_MS); // one cold start at a time
             return;
@@ -117,11 +120,24 @@ export class FunctionPool {
       return;
     }
     this.idle.push(sandbox);
+    this.scheduleReclaim(sandbox);
+  }
+
+  /**
+   * An idle sandbox ends after the spare idle time while others of the function remain, after the
+   * longer one when it is (or, meanwhile, became) the function's last.
+   */
+  private scheduleReclaim(sandbox: Sandbox, idleSince = performance.now()): void {
+    const alone = () => this.all.size - this.ending.size <= 1;
+    const wait = (alone() ? this.sizing.lastIdleMs : this.sizing.spareIdleMs) - (performance.now() - idleSince);
     const timer = setTimeout(() => {
+      this.idleTimers.delete(sandbox);
       const index = this.idle.indexOf(sandbox);
-      if (index !== -1) this.idle.splice(index, 1);
+      if (index === -1) return;
+      if (alone() && performance.now() - idleSince < this.sizing.lastIdleMs) return this.scheduleReclaim(sandbox, idleSince);
+      this.idle.splice(index, 1);
       void this.end(sandbox);
-    }, IDLE_MS);
+    }, Math.max(wait, 0));
     timer.unref();
     this.idleTimers.set(sandbox, timer);
   }
@@ -145,7 +161,9 @@ export class FunctionPool {
   }
 
   private async end(sandbox: Sandbox): Promise<void> {
+    this.ending.add(sandbox);
     await sandbox.kill();
+    this.ending.delete(sandbox);
     this.all.delete(sandbox);
     this.checkDrained();
   }

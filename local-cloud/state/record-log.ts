@@ -1,0 +1,201 @@
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+
+/**
+ * A collection of keyed records that changes one record at a time (SQS messages, Lambda's
+ * pending async events), kept as an append-only file of JSON lines:
+ *
+ *   ["p","KEY",RECORD]   the record under KEY is now RECORD
+ *   ["d","KEY"]          KEY is gone
+ *
+ * A change costs one short line, not a rewrite of a document holding its neighbours. Lines go out
+ * with the store's flush (one write per file per flush), so "acknowledged means written" holds as
+ * for documents. Once the file has grown well past what it describes, a flush writes the live
+ * records to a fresh file instead and renames it over the old one (compaction), so the file stays
+ * about the size of the collection. A process killed mid-append leaves at most a torn last line,
+ * never acknowledged, which loading skips.
+ */
+export class RecordLog<T> {
+  private readonly live = new Map<string, T>();
+  /** Keys changed since the last flush. */
+  private readonly pending = new Set<string>();
+  private handle: Promise<FileHandle> | undefined;
+  private flushing: Promise<void> | undefined;
+  /** Bytes in the file now, and what the live records took at the last compaction. */
+  private fileBytes = 0;
+  private compactedBytes = 0;
+  private compactNext = false;
+  removed = false;
+
+  constructor(
+    /** null keeps the records in memory only. */
+    readonly file: string | null,
+    private readonly toRecord: (value: T) => unknown,
+    private readonly onDirty: (log: RecordLog<T>) => void,
+  ) {}
+
+  /** The saved records, in the order their keys first appeared; a torn last line is skipped. */
+  static read(file: string): Map<string, unknown> {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+      throw err;
+    }
+    const records = new Map<string, unknown>();
+    const lines = text.split('\n');
+    // Everything before the last newline was written whole; after it, at most a torn append.
+    lines.pop();
+    lines.forEach((line, index) => {
+      let entry: unknown;
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        throw new Error(`Cannot read local cloud state ${file}: line ${index + 1} is not JSON`);
+      }
+      if (!Array.isArray(entry) || typeof entry[1] !== 'string' || (entry[0] !== 'p' && entry[0] !== 'd')) {
+        throw new Error(`Cannot read local cloud state ${file}: line ${index + 1} is not a record change`);
+      }
+      if (entry[0] === 'p') records.set(entry[1], entry[2]);
+      else records.delete(entry[1]);
+    });
+    return records;
+  }
+
+  /** Records a value already on disk (loaded at start): nothing to write. */
+  adopt(key: string, value: T): void {
+    this.live.set(key, value);
+  }
+
+  /** The value under `key` changed (or is new); its current state is written at the next flush. */
+  put(key: string, value: T): void {
+    this.live.set(key, value);
+    this.touch(key);
+  }
+
+  delete(key: string): void {
+    if (this.live.delete(key)) this.touch(key);
+  }
+
+  /** Forgets every record (a purge): the next flush writes an empty file. */
+  clear(): void {
+    this.live.clear();
+    this.pending.clear();
+    this.compactNext = true;
+    this.onDirty(this);
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** Writes what changed since the last flush (or the whole collection, when it is time to compact). */
+  flush(): Promise<void> {
+    this.flushing = this.write().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async write(): Promise<void> {
+    if (!this.file || this.removed) return this.pending.clear();
+    const appended = this.changes();
+    if (this.compactNext || this.fileBytes + Buffer.byteLength(appended) > Math.max(COMPACT_FLOOR_BYTES, 4 * this.compactedBytes)) {
+      this.compactNext = false;
+      const whole = this.everything();
+      const tmp = `${this.file}.${process.pid}.tmp`;
+      await writeFile(tmp, whole);
+      await this.closeHandle();
+      if (this.removed) return void (await rm(tmp, { force: true }));
+      await rename(tmp, this.file);
+      if (this.removed) return void (await rm(this.file, { force: true }));
+      this.fileBytes = this.compactedBytes = Buffer.byteLength(whole);
+      return;
+    }
+    if (!appended) return;
+    this.handle ??= open(this.file, 'a');
+    const handle = await this.handle;
+    await handle.write(appended);
+    this.fileBytes += Buffer.byteLength(appended);
+    if (this.removed) await rm(this.file, { force: true });
+  }
+
+  /** The same, synchronously (on shutdown, and when older state is converted at start). */
+  flushSync(): void {
+    if (!this.file || this.removed) return this.pending.clear();
+    const appended = this.changes();
+    if (this.compactNext) {
+      this.compactNext = false;
+      const tmp = `${this.file}.${process.pid}.tmp`;
+      const whole = this.everything();
+      const fd = openSync(tmp, 'w');
+      try {
+        writeSync(fd, whole);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, this.file);
+      this.fileBytes = this.compactedBytes = Buffer.byteLength(whole);
+      return;
+    }
+    if (!appended) return;
+    const fd = openSync(this.file, 'a');
+    try {
+      writeSync(fd, appended);
+    } finally {
+      closeSync(fd);
+    }
+    this.fileBytes += Buffer.byteLength(appended);
+  }
+
+  /**
+   * Deletes the file and stops writing (the queue was deleted, say). A flush under way finishes
+   * first and deletes the file again after its write.
+   */
+  remove(): void {
+    this.removed = true;
+    this.live.clear();
+    this.pending.clear();
+    if (this.file) rmSync(this.file, { force: true });
+    void (this.flushing ?? Promise.resolve()).finally(() => this.closeHandle());
+  }
+
+  /** Starts counting from a file loaded at start-up, so compaction knows how far it has grown. */
+  noteLoadedSize(bytes: number): void {
+    this.fileBytes = bytes;
+  }
+
+  async close(): Promise<void> {
+    await this.closeHandle();
+  }
+
+  private touch(key: string): void {
+    this.pending.add(key);
+    this.onDirty(this);
+  }
+
+  /** The pending changes as lines, each record as it is now; taken now, so later changes go in the next flush. */
+  private changes(): string {
+    let text = '';
+    for (const key of this.pending) {
+      const value = this.live.get(key);
+      text += value === undefined ? `${JSON.stringify(['d', key])}\n` : `${JSON.stringify(['p', key, this.toRecord(value)])}\n`;
+    }
+    this.pending.clear();
+    return text;
+  }
+
+  private everything(): string {
+    let text = '';
+    for (const [key, value] of this.live) text += `${JSON.stringify(['p', key, this.toRecord(value)])}\n`;
+    return text;
+  }
+
+  private async closeHandle(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    if (handle) await (await handle).close();
+  }
+}
+
+/** Below this a file is never compacted: rewriting it would cost more than it saves. */
+const COMPACT_FLOOR_BYTES = 1 << 20;
