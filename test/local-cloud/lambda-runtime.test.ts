@@ -10,6 +10,7 @@ import {
   type InvokeCommandOutput,
 } from '@aws-sdk/client-lambda';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { startTestCloud, type TestCloud } from '../support/cloud.ts';
 import { signedFetch } from '../support/signed-fetch.ts';
 import type { CloudEvent } from '../../local-cloud/cloud.ts';
@@ -318,6 +319,29 @@ describe('invocation types and logs', () => {
     const long = await invoke('chatty', { lines: 200 }, { LogType: 'Tail' });
     expect(Buffer.from(long.LogResult!, 'base64').length).toBe(4096);
     expect(tailOf(long)).toMatch(/REPORT RequestId: \S+\t.*\n$/);
+  });
+
+  it("a long invocation's lines reach CloudWatch Logs while it runs, stamped with when they were written", async () => {
+    const logsRole = await createLambdaRole(cloud, 'runtime-logs-role', { logs: true });
+    await deployFunction(lambda, { FunctionName: 'slow-logger', Role: logsRole, Handler: 'index.logThenSleep', files: { 'index.mjs': fixture('esm/index.mjs') } });
+    await invoke('slow-logger', { ms: 1 }); // warm, so the next one's timing is the handler's
+    const logs = new CloudWatchLogsClient(cloud.clientConfig);
+    const started = Date.now();
+    let finished = false;
+    const running = invoke('slow-logger', { ms: 1500 }).then((out) => ((finished = true), out));
+    const lineWhileRunning = async () => {
+      for (;;) {
+        const found = await logs.send(
+          new FilterLogEventsCommand({ logGroupName: '/aws/lambda/slow-logger', filterPattern: '"before the wait"', startTime: started }),
+        );
+        if (found.events?.length || finished) return { event: found.events?.[0], finished };
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    const seen = await lineWhileRunning();
+    expect(seen.finished).toBe(false);
+    expect(seen.event!.timestamp! - started).toBeLessThan(500);
+    expect(payloadOf(await running)).toBe('slept');
   });
 
   it('Event answers 202 and runs in the background; DryRun answers 204 and runs nothing', async () => {

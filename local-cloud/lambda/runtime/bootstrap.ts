@@ -11,7 +11,7 @@ import { existsSync, readFileSync, realpathSync, rmSync, statSync } from 'node:f
 import { dirname, join, posix, resolve as resolvePath, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { format } from 'node:util';
-import type { ErrorDocument, InitMessage, InvokeMessage, ParentMessage, WorkerMessage } from './messages.ts';
+import { LOG_BATCH_MS, type ErrorDocument, type InitMessage, type InvokeMessage, type LogLine, type ParentMessage, type WorkerMessage } from './messages.ts';
 
 type Handler = (event: unknown, context: LambdaContext, callback: Callback) => unknown;
 type Callback = (error?: unknown, result?: unknown) => void;
@@ -38,10 +38,27 @@ class RuntimeError extends Error {
   }
 }
 
+/** Log lines waiting for the next message (see messages.ts). */
+let lines: LogLine[] = [];
+let linesTimer: NodeJS.Timeout | undefined;
+
 const send = (message: WorkerMessage, then?: () => void) => {
+  if (lines.length > 0) {
+    message.lines = lines;
+    lines = [];
+  }
+  clearTimeout(linesTimer);
+  linesTimer = undefined;
   if (!process.connected) return then?.();
   process.send!(message, undefined, {}, () => then?.());
 };
+
+function queueLine(line: string, then?: () => void): void {
+  lines.push([Date.now(), line]);
+  if (then) return send({ type: 'logs' }, then);
+  // Unref'd: a waiting line must not keep an otherwise empty event loop alive (callbackWaitsForEmptyEventLoop).
+  linesTimer ??= setTimeout(() => send({ type: 'logs' }), LOG_BATCH_MS).unref();
+}
 
 /** The request id the log lines carry: "undefined" during init, as in Lambda. */
 let requestId: string | undefined;
@@ -395,7 +412,7 @@ function captureOutput(): () => void {
       pending[name] += text;
       let newline: number;
       while ((newline = pending[name].indexOf('\n')) !== -1) {
-        send({ type: 'log', line: pending[name].slice(0, newline) });
+        queueLine(pending[name].slice(0, newline));
         pending[name] = pending[name].slice(newline + 1);
       }
       const done = typeof encoding === 'function' ? encoding : callback;
@@ -405,12 +422,12 @@ function captureOutput(): () => void {
   }
   return () => {
     for (const name of ['stdout', 'stderr'] as const) {
-      if (pending[name]) send({ type: 'log', line: pending[name] });
+      if (pending[name]) queueLine(pending[name]);
       pending[name] = '';
     }
   };
 }
 
 function log(level: string, message: string, then?: () => void): void {
-  send({ type: 'log', line: `${new Date().toISOString()}\t${requestId}\t${level}\t${message}` }, then);
+  queueLine(`${new Date().toISOString()}\t${requestId}\t${level}\t${message}`, then);
 }

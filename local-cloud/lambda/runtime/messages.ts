@@ -1,8 +1,16 @@
 /**
  * The IPC conversation between the local cloud (parent) and a worker process (bootstrap.ts).
  * The parent sends `init` once, then one `invoke` at a time; the worker answers `ready` or
- * `initError`, streams `log` lines, and ends each invocation with `result`.
+ * `initError`, and ends each invocation with `result`. Log lines ride along with the next of
+ * those messages (a short invocation's lines cost no message of their own); a long invocation's
+ * lines go ahead in `logs` messages every LOG_BATCH_MS, so the log still reads as it happens.
  */
+
+/** How long a log line may wait for a message to ride with. */
+export const LOG_BATCH_MS = 50;
+
+/** A log line (no trailing newline) and when it was written (epoch ms). */
+export type LogLine = [at: number, line: string];
 
 export interface InitMessage {
   type: 'init';
@@ -41,9 +49,12 @@ export interface ErrorDocument {
   trace: string[];
 }
 
-export type WorkerMessage =
+export type WorkerMessage = (
   | { type: 'ready' }
   | { type: 'initError'; error: ErrorDocument }
-  /** One formatted log line (no trailing newline). */
-  | { type: 'log'; line: string }
-  | { type: 'result'; requestId: string; payload?: string; error?: ErrorDocument; maxMemoryMb: number };
+  | { type: 'logs' }
+  | { type: 'result'; requestId: string; payload?: string; error?: ErrorDocument; maxMemoryMb: number }
+) & {
+  /** Log lines written since the last message, oldest first; they come before what the message says. */
+  lines?: LogLine[];
+};

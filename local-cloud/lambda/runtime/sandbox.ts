@@ -203,7 +203,7 @@ export class Sandbox {
         tmpDir: scratchDir,
         variables: this.fn.environment,
       }),
-      onLine: (line) => this.emit(line),
+      onLine: (line, at) => this.emit(line, at),
       onExit: () => {
         this.scratchRemoved = removeScratch(scratchDir);
         this.markGone();
@@ -303,8 +303,8 @@ export class Sandbox {
     return { requestId, payload, functionError: 'Unhandled', logLines: lines, durationMs: initMs, initMs };
   }
 
-  private emit(line: string): void {
-    if (this.logsAllowed) this.host.writeLog(this.fn, this.logStreamName, `${line}\n`, Date.now());
+  private emit(line: string, at = Date.now()): void {
+    if (this.logsAllowed) this.host.writeLog(this.fn, this.logStreamName, `${line}\n`, at);
     this.collecting?.push(line);
   }
 

@@ -23,8 +23,8 @@ export interface WorkerOptions {
   memorySize: number;
   /** Node flags that fence the worker in (permissions.ts). */
   flags: string[];
-  /** Every log line the worker produces: console lines over IPC, raw stdout/stderr lines. */
-  onLine: (line: string) => void;
+  /** Every log line the worker produces: console lines over IPC (with when they were written), raw stdout/stderr lines. */
+  onLine: (line: string, at?: number) => void;
   /** Called once when the process is gone, whatever the reason. */
   onExit: () => void;
 }
@@ -56,8 +56,8 @@ export class WorkerProcess {
     });
     this.pid = this.child.pid;
     this.child.on('message', (message: WorkerMessage) => {
-      if (message.type === 'log') options.onLine(message.line);
-      else this.waiter?.(message);
+      if (message.lines) for (const [at, line] of message.lines) options.onLine(line, at);
+      if (message.type !== 'logs') this.waiter?.(message);
     });
     this.exited = new Promise((resolve) => {
       const done = (code: number | null, signal: NodeJS.Signals | null) => {
