@@ -393,9 +393,13 @@ async function call(url: string, request: OrderRequest): Promise<Answer> {
   };
   return retry(send, {
     retryable: (err) => errorName(err) === 'Throttled' || (resolveTarget().realAws && errorName(err) === 'ENOTFOUND'),
-    waitingMessage: 'The API\'s host name does not resolve yet (new APIs take up to a minute). Waiting…',
+    waitingMessage: (err) =>
+      errorName(err) === 'Throttled'
+        ? 'The stage\'s throttling (step 3) answered 429 Too Many Requests: it lets a few requests a second through. Sending again…'
+        : 'The API\'s host name does not resolve yet (new APIs take up to a minute). Waiting…',
     deadlineMs: 90_000,
-    initialDelayMs: 1000,
+    // A throttled request gets through once the stage's bucket refills (1/rate s); a new host name takes longer.
+    initialDelayMs: 200,
     maxDelayMs: 10_000,
   });
 }

@@ -20,8 +20,10 @@ export interface Pipeline {
   /** Where shops POST orders: the stage's invoke URL of /orders. */
   ordersUrl: string;
   apiId: string;
-  /** The stage's steady rate limit (requests/s), when step 3 set one. */
+  /** The stage's steady rate limit (requests/s), when step 3 set one… */
   stageRateLimit?: number;
+  /** …and how many it lets through at once (its token bucket's size). */
+  stageBurstLimit?: number;
   queue: { name: string; url: string; arn: string; visibilityTimeoutSeconds: number };
   /** The orders queue's dead-letter queue and after how many receives a message goes there (step 1). */
   deadLetter: { name: string; url: string; arn: string; maxReceiveCount: number };
@@ -48,9 +50,11 @@ export async function findPipeline(): Promise<Pipeline> {
   const apiId = await findApi(n.api, n.prefix);
   if (!apiId) throw missing(`REST API ${n.api} tagged ${TAG_KEY}=${n.prefix}`, 3);
   let stageRateLimit: number | undefined;
+  let stageBurstLimit: number | undefined;
   try {
     const stage = await apiGatewayClient().send(new GetStageCommand({ restApiId: apiId, stageName: n.apiStage }));
     stageRateLimit = stage.methodSettings?.['*/*']?.throttlingRateLimit;
+    stageBurstLimit = stage.methodSettings?.['*/*']?.throttlingBurstLimit;
   } catch (err) {
     if (err instanceof NotFoundException) throw missing(`stage ${n.apiStage} of the REST API ${n.api}`, 3);
     throw err;
@@ -81,6 +85,7 @@ export async function findPipeline(): Promise<Pipeline> {
     ordersUrl: invokeUrl(apiId, n.apiStage, '/orders'),
     apiId,
     stageRateLimit,
+    stageBurstLimit,
     queue: { name: n.ordersQueue, url: queue.url, arn: queue.arn, visibilityTimeoutSeconds: queue.visibilityTimeoutSeconds },
     deadLetter: { name: dlqName, url: dlq.url, arn: dlq.arn, maxReceiveCount: queue.redrive.maxReceiveCount },
     tableName: n.orderEventsTable,
@@ -168,6 +173,17 @@ export async function postOrder(url: string, order: unknown, contentType = 'appl
     initialDelayMs: 100,
     maxDelayMs: 5_000,
   });
+}
+
+/**
+ * Whether `orders` sent evenly at `rate` a second get through a stage throttled at `limit` a
+ * second with bursts of `burst`: API Gateway's token bucket holds `burst` tokens and refills at
+ * `limit` a second, so by the last order, (orders − 1) / rate s after the first, it has handed
+ * out at most burst + limit × that time. A short run may go faster than the limit; a long one not.
+ */
+export function withinThrottling(orders: number, rate: number, limit: number, burst = 0): boolean {
+  if (rate <= limit) return true;
+  return orders <= burst + (limit * (orders - 1)) / rate;
 }
 
 /** How often to look at the table or the logs while waiting: a local cloud answers in milliseconds, AWS in tens. */

@@ -30,8 +30,8 @@ export async function retry<T>(
   fn: () => Promise<T>,
   options: Backoff & {
     retryable: (err: unknown) => boolean;
-    /** Said once, at the first retry: what we wait for and why. */
-    waitingMessage?: string;
+    /** Said once, at the first retry: what we wait for and why (which may depend on the error). */
+    waitingMessage?: string | ((err: unknown) => string);
   },
 ): Promise<T> {
   const giveUpAt = Date.now() + options.deadlineMs;
@@ -42,7 +42,9 @@ export async function retry<T>(
     } catch (err) {
       attempt++;
       if (!options.retryable(err) || Date.now() + pause > giveUpAt) throw err;
-      if (attempt === 1 && options.waitingMessage) warn(options.waitingMessage);
+      if (attempt === 1 && options.waitingMessage) {
+        warn(typeof options.waitingMessage === 'string' ? options.waitingMessage : options.waitingMessage(err));
+      }
       await delay(pause);
     }
   }

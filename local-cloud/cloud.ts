@@ -128,7 +128,7 @@ export class Cloud {
     this.sqs.close();
     await this.store.flushed(); // let a write under way land before the last one
     this.store.flushSync();
-    await this.store.close();
+    this.store.close();
     await this.dynamodb.close();
   }
 }

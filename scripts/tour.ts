@@ -24,6 +24,9 @@ import { STEPS, runStep } from '../lib/steps.ts';
 import { report } from './report.ts';
 import { planTeardown, teardown } from './teardown.ts';
 
+/** Step 8's orders in the tour, sent in one second. */
+const TOUR_ORDERS = 10;
+
 interface Phase {
   label: string;
   /** Resolves to a short note for the ✔ line; throws (or returns false) when the phase fails. */
@@ -138,6 +141,10 @@ function aimAt(cloud: LocalCloud, dataDir: string, realism: RealismProfile): voi
   process.env.AWS_REGION = 'us-east-1';
   delete process.env.AWS_ENDPOINT_URL;
   process.env.LOCAL_CLOUD_DATA = dataDir; // where checks read the cloud's control token
+  // Step 8's shop sends ten orders in a second: the stage's burst (step 3) lets them through at
+  // once, so the tour does not wait on the throttle. A learner's own settings win.
+  process.env.WORKBOOK_ORDERS ??= String(TOUR_ORDERS);
+  process.env.WORKBOOK_ORDER_RATE ??= String(TOUR_ORDERS);
 }
 
 const fmt = (ms: number) => `(${duration(ms)})`;

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 
 /**
  * A collection of keyed records that changes one record at a time (SQS messages, Lambda's
@@ -19,8 +19,8 @@ export class RecordLog<T> {
   private readonly live = new Map<string, T>();
   /** Keys changed since the last flush. */
   private readonly pending = new Set<string>();
-  private handle: Promise<FileHandle> | undefined;
-  private flushing: Promise<void> | undefined;
+  /** The file, open for appending, between compactions. */
+  private fd: number | undefined;
   /** Bytes in the file now, and what the live records took at the last compaction. */
   private fileBytes = 0;
   private compactedBytes = 0;
@@ -91,12 +91,7 @@ export class RecordLog<T> {
   }
 
   /** Writes what changed since the last flush (or the whole collection, when it is time to compact). */
-  flush(): Promise<void> {
-    this.flushing = this.write().finally(() => (this.flushing = undefined));
-    return this.flushing;
-  }
-
-  private async write(): Promise<void> {
+  async flush(): Promise<void> {
     if (!this.file || this.removed) return this.pending.clear();
     const appended = this.changes();
     if (this.compactNext || this.fileBytes + Buffer.byteLength(appended) > Math.max(COMPACT_FLOOR_BYTES, 4 * this.compactedBytes)) {
@@ -104,7 +99,7 @@ export class RecordLog<T> {
       const whole = this.everything();
       const tmp = `${this.file}.${process.pid}.tmp`;
       await writeFile(tmp, whole);
-      await this.closeHandle();
+      this.closeHandle();
       if (this.removed) return void (await rm(tmp, { force: true }));
       await rename(tmp, this.file);
       if (this.removed) return void (await rm(this.file, { force: true }));
@@ -112,11 +107,12 @@ export class RecordLog<T> {
       return;
     }
     if (!appended) return;
-    this.handle ??= open(this.file, 'a');
-    const handle = await this.handle;
-    await handle.write(appended);
+    // An append to an open file lands in the page cache in microseconds: done synchronously, it
+    // costs less than the thread-pool round trip an asynchronous write would (renames, which can
+    // stall on a busy disk, stay asynchronous).
+    this.fd ??= openSync(this.file, 'a');
+    writeSync(this.fd, appended);
     this.fileBytes += Buffer.byteLength(appended);
-    if (this.removed) await rm(this.file, { force: true });
   }
 
   /** The same, synchronously (on shutdown, and when older state is converted at start). */
@@ -147,16 +143,13 @@ export class RecordLog<T> {
     this.fileBytes += Buffer.byteLength(appended);
   }
 
-  /**
-   * Deletes the file and stops writing (the queue was deleted, say). A flush under way finishes
-   * first and deletes the file again after its write.
-   */
+  /** Deletes the file and stops writing (the queue was deleted, say); a compaction under way drops its copy. */
   remove(): void {
     this.removed = true;
     this.live.clear();
     this.pending.clear();
     if (this.file) rmSync(this.file, { force: true });
-    void (this.flushing ?? Promise.resolve()).finally(() => this.closeHandle());
+    this.closeHandle();
   }
 
   /** Starts counting from a file loaded at start-up, so compaction knows how far it has grown. */
@@ -164,8 +157,8 @@ export class RecordLog<T> {
     this.fileBytes = bytes;
   }
 
-  async close(): Promise<void> {
-    await this.closeHandle();
+  close(): void {
+    this.closeHandle();
   }
 
   private touch(key: string): void {
@@ -190,10 +183,9 @@ export class RecordLog<T> {
     return text;
   }
 
-  private async closeHandle(): Promise<void> {
-    const handle = this.handle;
-    this.handle = undefined;
-    if (handle) await (await handle).close();
+  private closeHandle(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
   }
 }
 

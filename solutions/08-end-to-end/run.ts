@@ -20,7 +20,7 @@
 import { randomUUID } from 'node:crypto';
 import { logsClient, sqsClient, documentClient } from '../../lib/clients.ts';
 import { resolveTarget } from '../../lib/config.ts';
-import { findPipeline, postOrder, pollIntervalMs } from '../../lib/end-to-end.ts';
+import { findPipeline, pollIntervalMs, postOrder, withinThrottling } from '../../lib/end-to-end.ts';
 import { WorkbookError } from '../../lib/errors.ts';
 import { clock, latencyReport, ms, printLatencyReport, type LatencyReport } from '../../lib/latency-report.ts';
 import { LiveLine } from '../../lib/live-line.ts';
@@ -68,9 +68,12 @@ export async function run(options: Partial<EndToEndOptions> = optionsFromCommand
   // What steps 1–7 made, found by name and tag.
   const pipeline = await findPipeline();
   let rate = o.rate;
-  if (pipeline.stageRateLimit && rate > pipeline.stageRateLimit) {
-    warn(`${rate} orders/s is more than the stage lets through (${pipeline.stageRateLimit}/s, step 3): sending at ${pipeline.stageRateLimit}/s.`);
-    rate = pipeline.stageRateLimit;
+  const { stageRateLimit: limit, stageBurstLimit: burst } = pipeline;
+  if (limit && !withinThrottling(o.orders, rate, limit, burst)) {
+    warn(
+      `${o.orders} orders at ${rate}/s is more than the stage lets through (${limit}/s${burst ? `, bursts of ${burst}` : ''}; step 3): sending at ${limit}/s.`,
+    );
+    rate = limit;
   }
   ok('the pipeline of steps 1–7 is in place');
   detail(`POST ${pipeline.ordersUrl}${pipeline.stageRateLimit ? ` (throttled at ${pipeline.stageRateLimit} requests/s)` : ''}`);

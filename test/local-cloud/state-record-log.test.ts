@@ -39,7 +39,7 @@ describe('record logs', () => {
     log.put('a', { n: 11, note: 'second' });
     await store.flushed();
     expect(lines(dir)).toHaveLength(4);
-    await store.close();
+    store.close();
 
     const again = new StateStore(dir).records<Item>('things/items', asRecord);
     expect([...again.saved]).toEqual([['a', { n: 11, note: 'second' }]]);
@@ -86,7 +86,7 @@ describe('record logs', () => {
     }
     await store.flushed();
     expect(statSync(logFile(dir)).size).toBeLessThan(1.5 * 1024 * 1024);
-    await store.close();
+    store.close();
     const { saved } = new StateStore(dir).records('things/items', asRecord);
     expect([...saved.keys()].sort()).toEqual(Array.from({ length: 30 }, (_, i) => `keep${i * 100}`).sort());
   });
