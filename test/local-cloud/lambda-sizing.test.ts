@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SANDBOXES_PER_FUNCTION_VARIABLE, SPARE_IDLE_VARIABLE, sandboxSizing } from '../../local-cloud/lambda/runtime/sizing.ts';
 
@@ -21,5 +22,17 @@ describe('sandbox sizing', () => {
 
   it('refuses a spare idle time beyond the last sandbox\'s', () => {
     expect(() => sandboxSizing({ [SPARE_IDLE_VARIABLE]: '601' }, 2)).toThrow(/from 0 to 600/);
+  });
+
+  it('the Lambda README and step 8\'s lesson say what the code does', () => {
+    const sizing = sandboxSizing({}, 1);
+    const readme = readFileSync(new URL('../../local-cloud/lambda/README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    expect(readme).toContain(`Idle spares end after ${sizing.spareIdleMs / 1000} s (\`${SPARE_IDLE_VARIABLE}\`)`);
+    expect(readme).toContain(`a function's last idle worker after ${sizing.lastIdleMs / 60_000} minutes`);
+    expect(readme).toContain(`\`${SANDBOXES_PER_FUNCTION_VARIABLE}\``);
+    for (const folder of ['steps', 'solutions']) {
+      const lesson = readFileSync(new URL(`../../${folder}/08-end-to-end/README.md`, import.meta.url), 'utf8').replace(/\s+/g, ' ');
+      expect(lesson).toContain(`ends idle extras after ${sizing.spareIdleMs / 1000} s and the last one after ${sizing.lastIdleMs / 60_000} minutes`);
+    }
   });
 });
