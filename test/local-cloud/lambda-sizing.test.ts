@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { SANDBOXES_PER_FUNCTION_VARIABLE, SPARE_IDLE_VARIABLE, sandboxSizing } from '../../local-cloud/lambda/runtime/sizing.ts';
 
 describe('sandbox sizing', () => {
-  it('defaults to two sandboxes per core, at least two and at most ten, spares idle 30 s', () => {
+  it('defaults to one sandbox per core, at least two and at most ten, spares idle 30 s', () => {
     expect(sandboxSizing({}, 1)).toEqual({ perFunction: 2, spareIdleMs: 30_000, lastIdleMs: 600_000 });
-    expect(sandboxSizing({}, 2).perFunction).toBe(4);
+    expect(sandboxSizing({}, 4).perFunction).toBe(4);
     expect(sandboxSizing({}, 64).perFunction).toBe(10);
   });
 
