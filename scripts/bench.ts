@@ -18,6 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { GetRestApisCommand, UpdateStageCommand } from '@aws-sdk/client-api-gateway';
 import { CreateTableCommand, DeleteTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { startLocalCloud, type LocalCloud } from '../local-cloud/server.ts';
+import type { CloudEvent } from '../local-cloud/cloud.ts';
 import { RealismProfile } from '../local-cloud/realism/profile.ts';
 import { realismEnvironment } from '../local-cloud/realism/settings.ts';
 import { invokeUrl } from '../lib/api.ts';
@@ -34,7 +35,7 @@ import { LoadGenerator } from './bench/load-client.ts';
 import { plannedOrders, type OrdersResult } from './bench/load-messages.ts';
 import { parseBenchOptions, type BenchOptions } from './bench/options.ts';
 import { requireProc, rssBytesOf } from './bench/proc.ts';
-import { ProcessMeter, type RssReading } from './bench/process-meter.ts';
+import { ProcessMeter, type PssReading, type RssReading } from './bench/process-meter.ts';
 import { waitUntilRecorded } from './bench/recorded.ts';
 import { printResults, type BenchResults } from './bench/results.ts';
 
@@ -146,6 +147,7 @@ void runMain(async () => {
 
     // The same endpoint, the same SDK, nothing else going on: what one write costs alone.
     const raw = await rawPutItemRate(generator, `${n.prefix}-bench-raw`, Math.min(3, options.seconds), live);
+    const settled = await settle(cloud, meter, [n.intakeFunction, n.monitorFunction, n.recorderFunction], live);
 
     const results = await tally({
       options,
@@ -160,6 +162,7 @@ void runMain(async () => {
       raw,
       peak,
       idle,
+      settled,
       mainAtReady,
       readyMs,
       readySinceProcessStartMs,
@@ -290,6 +293,46 @@ async function rawPutItemRate(generator: LoadGenerator, table: string, seconds: 
   }
 }
 
+interface Settled {
+  pss: PssReading;
+  rss: RssReading;
+  waitedMs: number;
+}
+
+/**
+ * The memory the pipeline keeps once it is idle: the cloud reclaims idle spare sandboxes after
+ * its spare idle time (lambda/runtime/sizing.ts), so this waits, watching the worker processes,
+ * until each function has one left (or that time and 10 s more have passed), then reads RSS and
+ * the proportional set size.
+ */
+async function settle(cloud: LocalCloud, meter: ProcessMeter, functions: string[], live: LiveLine): Promise<Settled> {
+  const started = performance.now();
+  const limitMs = cloud.cloud.sandboxes.spareIdleMs + 10_000;
+  const lambda = cloud.cloud.lambda;
+  const spares = () => functions.reduce((sum, f) => sum + Math.max(lambda.workerPids(f).length - 1, 0), 0);
+  if (spares() > 0) {
+    live.update(`idle: ${spares()} spare sandboxes left, reclaimed after ${duration(cloud.cloud.sandboxes.spareIdleMs)} idle…`);
+    // The cloud says when it reclaims one (a Reclaim event in its feed): wake on those.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, limitMs);
+      function done() {
+        clearTimeout(timer);
+        cloud.cloud.events.off('event', onEvent);
+        resolve();
+      }
+      function onEvent(event: CloudEvent) {
+        if (event.service !== 'lambda' || event.action !== 'Reclaim') return;
+        if (spares() === 0) return done();
+        live.update(`idle: ${spares()} spare sandboxes left, reclaimed after ${duration(cloud.cloud.sandboxes.spareIdleMs)} idle…`);
+      }
+      cloud.cloud.events.on('event', onEvent);
+    });
+  }
+  const waitedMs = performance.now() - started;
+  live.done(`idle: ${spares() === 0 ? 'every function down to one sandbox' : `${spares()} spares still there`} after ${duration(waitedMs)}`);
+  return { pss: meter.pss(), rss: meter.rss(), waitedMs };
+}
+
 /** Reads the measured run's records back and puts every figure together. */
 async function tally(p: {
   options: BenchOptions;
@@ -304,6 +347,7 @@ async function tally(p: {
   raw: { puts: number; errors: number; seconds: number };
   peak: RssReading;
   idle: RssReading;
+  settled: Settled;
   mainAtReady: number;
   readyMs: number;
   readySinceProcessStartMs: number;
@@ -370,6 +414,14 @@ async function tally(p: {
       idleSandboxes: mb(p.idle.sandboxesBytes),
       sandboxes: p.idle.sandboxes,
       mainAtReady: mb(p.mainAtReady),
+      settled: {
+        pss: mb(p.settled.pss.mainBytes + p.settled.pss.sandboxesBytes),
+        pssMain: mb(p.settled.pss.mainBytes),
+        pssSandboxes: mb(p.settled.pss.sandboxesBytes),
+        rss: totalMb(p.settled.rss),
+        sandboxes: p.settled.pss.sandboxes,
+        waitedMs: p.settled.waitedMs,
+      },
     },
   };
 }

@@ -530,6 +530,8 @@ export class LambdaBackend {
       issueSession: (roleArn, sessionName) => cloud.sessions.issue(roleArn, sessionName),
       revokeSession: (accessKeyId) => cloud.sessions.revoke(accessKeyId),
       logsPermitted: (fn, stream) => this.logsPermitted(fn, stream),
+      reclaimed: (fn, pid, idleMs) =>
+        cloud.log({ service: 'lambda', action: 'Reclaim', detail: `${fn.name}: an idle sandbox (worker ${pid}) ended after ${Math.round(idleMs / 1000)} s idle` }),
       writeLog: (fn, stream, message, timestamp) => cloud.logs.appendLambda(fn.logGroup, stream, [{ timestamp, message }]),
     };
   }

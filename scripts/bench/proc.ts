@@ -47,6 +47,18 @@ export function rssBytesOf(pid: number): number | undefined {
   return kb ? Number(kb) * 1024 : undefined;
 }
 
+/**
+ * A process's proportional share of resident memory (Pss, /proc/PID/smaps_rollup), in bytes:
+ * pages it shares with others (Node's own code, mapped once for every worker) count divided
+ * among them, so the sum over processes is the memory they really hold together, which a sum
+ * of RSS overstates. Undefined once the process is gone (or where the kernel does not say).
+ */
+export function pssBytesOf(pid: number): number | undefined {
+  const rollup = readOrUndefined(`/proc/${pid}/smaps_rollup`);
+  const kb = rollup && /^Pss:\s+(\d+) kB$/m.exec(rollup)?.[1];
+  return kb ? Number(kb) * 1024 : undefined;
+}
+
 function readOrUndefined(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');

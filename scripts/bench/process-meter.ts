@@ -4,7 +4,7 @@
  * every few hundred ms and keeps the last CPU reading of each, so one that ends between two
  * samples loses at most its last interval.
  */
-import { cpuMsOf, rssBytesOf } from './proc.ts';
+import { cpuMsOf, pssBytesOf, rssBytesOf } from './proc.ts';
 
 export interface CpuReading {
   /** This process: the local cloud, with everything else that runs in it (see bench.ts). */
@@ -14,6 +14,13 @@ export interface CpuReading {
 }
 
 export interface RssReading {
+  mainBytes: number;
+  sandboxesBytes: number;
+  sandboxes: number;
+}
+
+/** Proportional set sizes (see proc.ts): what the processes hold together, shared pages counted once. */
+export interface PssReading {
   mainBytes: number;
   sandboxesBytes: number;
   sandboxes: number;
@@ -52,6 +59,19 @@ export class ProcessMeter {
   /** Resident memory now. */
   rss(): RssReading {
     return this.sample();
+  }
+
+  /** Proportional memory now (read on demand: the kernel walks each process's page tables for it). */
+  pss(): PssReading {
+    let sandboxesBytes = 0;
+    let sandboxes = 0;
+    for (const pid of this.sandboxPids()) {
+      const pss = pssBytesOf(pid);
+      if (pss === undefined) continue;
+      sandboxesBytes += pss;
+      sandboxes++;
+    }
+    return { mainBytes: pssBytesOf(process.pid) ?? 0, sandboxesBytes, sandboxes };
   }
 
   /** The largest total seen since the last resetPeak() (or the start). */

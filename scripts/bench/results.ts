@@ -66,6 +66,11 @@ export interface BenchResults {
     sandboxes: number;
     /** The local cloud's process right after it started, before anything was deployed. */
     mainAtReady: number;
+    /**
+     * Once idle spare sandboxes were reclaimed: proportional set sizes (shared pages, such as
+     * Node's own code in every worker, counted once), and RSS for comparison.
+     */
+    settled: { pss: number; pssMain: number; pssSandboxes: number; rss: number; sandboxes: number; waitedMs: number };
   };
 }
 
@@ -93,6 +98,11 @@ export function printResults(r: BenchResults): void {
     ['pipeline / raw', `${n1(r.pipelineToRawRatio * 100)} %`, 'recorded orders/s ÷ raw PutItem/s, at this rate'],
     ['RSS peak', `${n0(m.peak)} MB`, `main ${n0(m.peakMain)} + sandboxes ${n0(m.peakSandboxes)}`],
     ['RSS idle', `${n0(m.idle)} MB`, `main ${n0(m.idleMain)} + ${m.sandboxes} sandboxes ${n0(m.idleSandboxes)}; after the run`],
+    [
+      'memory, settled',
+      `${n0(m.settled.pss)} MB PSS`,
+      `main ${n0(m.settled.pssMain)} + ${m.settled.sandboxes} sandboxes ${n0(m.settled.pssSandboxes)} (RSS ${n0(m.settled.rss)} MB); idle spares gone after ${n1(m.settled.waitedMs / 1000)} s`,
+    ],
     ['cloud ready', `${n0(r.cloud.readyMs)} ms`, `${n0(r.cloud.readySinceProcessStartMs)} ms since the process started; ${n0(m.mainAtReady)} MB`],
     ['machine', `${r.machine.cpus} CPUs, load ${r.machine.loadAverageBefore.map(n2).join(' ')}`, `${r.machine.loadAverageAfter.map(n2).join(' ')} after; Node ${r.machine.node}`],
   ];

@@ -82,9 +82,20 @@ describe('workers', () => {
       );
       const pids = outs.map((out) => payloadOf(out).pid);
       expect(new Set(pids).size).toBe(3);
-      // Nothing to wake on but the processes themselves: watch them go.
-      const deadline = Date.now() + 5000;
-      while (other.cloud.lambda.workerPids('spares').length > 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      // The live log says when each spare goes.
+      const reclaims: string[] = [];
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`two reclaims expected, saw: ${reclaims.join('; ')}`)), 5000);
+        other.cloud.events.on('event', (event) => {
+          if (event.action !== 'Reclaim') return;
+          reclaims.push(event.detail ?? '');
+          if (reclaims.length === 2) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      expect(reclaims.every((detail) => /^spares: an idle sandbox \(worker \d+\) ended after 0 s idle$/.test(detail)), reclaims.join('; ')).toBe(true);
       const left = other.cloud.lambda.workerPids('spares');
       expect(left).toHaveLength(1);
       expect(pids.filter(processExists)).toEqual(left);

@@ -10,7 +10,8 @@ const scratch = mkdtempSync(join(tmpdir(), 'bench-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 // No learner cloud to lean on: the bench must start its own (as the tour does).
-const env = { ...process.env, NO_COLOR: '1', LOCAL_CLOUD_PORT: '1', AWS_ENDPOINT_URL: 'http://127.0.0.1:1' };
+// Idle spares reclaimed after 1 s, so the settled memory is read without waiting 30 s.
+const env = { ...process.env, NO_COLOR: '1', LOCAL_CLOUD_PORT: '1', AWS_ENDPOINT_URL: 'http://127.0.0.1:1', LOCAL_CLOUD_SPARE_SANDBOX_IDLE_SECONDS: '1' };
 
 describe('npm run bench', () => {
   it('runs a tiny benchmark on its own cloud and writes every figure as JSON', { timeout: 90_000 }, async () => {
@@ -57,6 +58,12 @@ describe('npm run bench', () => {
     const m = r.memoryMb;
     for (const v of [m.peak, m.peakMain, m.peakSandboxes, m.idle, m.idleMain, m.idleSandboxes, m.sandboxes, m.mainAtReady]) positive(v);
     expect(m.peak).toBeGreaterThanOrEqual(m.idle);
+    // Settled: one sandbox per function left (intake, monitor, recorder), and PSS below RSS (Node's code is shared).
+    expect(m.settled.sandboxes).toBeLessThanOrEqual(3);
+    for (const v of [m.settled.pss, m.settled.pssMain, m.settled.pssSandboxes, m.settled.rss]) positive(v);
+    expect(m.settled.pss).toBeCloseTo(m.settled.pssMain + m.settled.pssSandboxes, 6);
+    expect(m.settled.pss).toBeLessThan(m.settled.rss);
+    expect(result.stdout).toMatch(/memory, settled\s+[\d,]+ MB PSS\s+main [\d,]+ \+ \d sandboxes [\d,]+ \(RSS [\d,]+ MB\); idle spares gone after [\d.]+ s/);
     expect(m.peak).toBeCloseTo(m.peakMain + m.peakSandboxes, 6);
     expect(m.idle).toBeCloseTo(m.idleMain + m.idleSandboxes, 6);
   });

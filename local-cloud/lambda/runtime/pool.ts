@@ -136,7 +136,8 @@ export class FunctionPool {
       if (index === -1) return;
       if (alone() && performance.now() - idleSince < this.sizing.lastIdleMs) return this.scheduleReclaim(sandbox, idleSince);
       this.idle.splice(index, 1);
-      void this.end(sandbox);
+      const pid = sandbox.pid;
+      void this.end(sandbox).then(() => this.host.reclaimed?.(this.fn, pid, performance.now() - idleSince));
     }, Math.max(wait, 0));
     timer.unref();
     this.idleTimers.set(sandbox, timer);

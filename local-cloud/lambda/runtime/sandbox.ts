@@ -51,6 +51,8 @@ export interface RuntimeHost {
   coldStartMs?(): number;
   issueSession(roleArn: string, sessionName: string): RoleSession;
   revokeSession(accessKeyId: string): void;
+  /** Told when an idle sandbox is reclaimed (the live log says so; the benchmark waits for it). */
+  reclaimed?(fn: FunctionSnapshot, pid: number | undefined, idleMs: number): void;
   /** Whether the function's execution role lets Lambda write its logs (asked at each invocation). */
   logsPermitted(fn: FunctionSnapshot, stream: string): boolean;
   writeLog(fn: FunctionSnapshot, stream: string, message: string, timestamp: number): void;
