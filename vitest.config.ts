@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -9,6 +10,11 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Each suite starts its own local cloud on a free port, so files can run in parallel.
     pool: 'forks',
+    // Most of a test file's time is spent waiting on its cloud, its Lambda workers and the scripts
+    // it runs, not on the CPU: Vitest's default (one file per core but one) left a 2-core machine
+    // half idle, and three files at once halved the suite's wall time there.
+    maxWorkers: Math.max(availableParallelism(), 3),
+    minWorkers: 1,
     reporters: ['default'],
     // The SDK's Node-version notice would repeat in every file; step 0 reports an old Node once.
     // Tests read the scripts' output as text: no colours, even where CI=true would turn them on.
