@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import dynalite from 'dynalite';
+import type dynalite from 'dynalite';
 import type { BufferedRequest } from './authorize.ts';
 import { writeJsonError } from '../protocol/awsJson.ts';
 import { AwsError, commonErrors } from '../protocol/errors.ts';
@@ -26,7 +26,9 @@ type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
  * comes from `require('dynalite/db').create`, so that function is wrapped for the one call.
  */
 function mountDynalite(options: Parameters<typeof dynalite>[0]): { handler: RequestListener; store: DynaliteStore } {
-  const dbModule = createRequire(import.meta.url)('dynalite/db/index.js') as { create: (o: unknown) => DynaliteStore };
+  const require = createRequire(import.meta.url);
+  const dynalite = require('dynalite') as typeof import('dynalite').default;
+  const dbModule = require('dynalite/db/index.js') as { create: (o: unknown) => DynaliteStore };
   const create = dbModule.create;
   let store: DynaliteStore | undefined;
   dbModule.create = (o: unknown) => (store = create(o));
@@ -49,17 +51,23 @@ function mountDynalite(options: Parameters<typeof dynalite>[0]): { handler: Requ
  * and writes with ResourceNotFoundException "Requested resource not found", as AWS does.
  */
 export class DynamoDbService {
-  private readonly handler: RequestListener;
-  private readonly store: DynaliteStore;
+  private readonly options: Parameters<typeof dynalite>[0];
+  /** dynalite and its LevelDB, loaded at the first DynamoDB call: a cloud that starts never waits for them. */
+  private mounted: { handler: RequestListener; store: DynaliteStore } | undefined;
   private closed: Promise<void> | undefined;
 
   constructor(dataDir: string | null, private readonly realism: RealismProfile = RealismProfile.off()) {
-    ({ handler: this.handler, store: this.store } = mountDynalite({
+    this.options = {
       path: dataDir ? join(dataDir, 'dynamodb') : undefined,
       createTableMs: realism.ms(SERVICE_TIMING.tableCreate),
       deleteTableMs: realism.ms(SERVICE_TIMING.tableDelete),
       updateTableMs: realism.ms(SERVICE_TIMING.tableUpdate),
-    }));
+    };
+  }
+
+  private get dynalite(): { handler: RequestListener; store: DynaliteStore } {
+    if (this.closed) throw commonErrors.internal('The local cloud is shutting down.');
+    return (this.mounted ??= mountDynalite(this.options));
   }
 
   /** True when the request is a DynamoDB call (awsJson with a DynamoDB target). */
@@ -84,11 +92,12 @@ export class DynamoDbService {
         validation('The local cloud cannot store the name "__proto__" (as an attribute name or map key): choose another name.'),
       );
     }
+    const { handler, store } = this.dynalite;
     if (req.headers['x-amz-target'] === 'DynamoDB_20120810.CreateTable') {
-      tagOnCreate(this.store, text, res);
-      if (!this.realism.enabled) answerOnceActive(this.store, text, res);
+      tagOnCreate(store, text, res);
+      if (!this.realism.enabled) answerOnceActive(store, text, res);
     }
-    this.handler(req as unknown as IncomingMessage, res);
+    handler(req as unknown as IncomingMessage, res);
     try {
       req.deliver();
     } catch (err) {
@@ -100,9 +109,10 @@ export class DynamoDbService {
 
   /** Closes the LevelDB store (waiting for operations under way), which releases its lock. */
   close(): Promise<void> {
-    return (this.closed ??= new Promise<void>((resolve, reject) =>
-      this.store.db.close((err) => (err ? reject(err) : resolve())),
-    ));
+    const mounted = this.mounted;
+    return (this.closed ??= mounted
+      ? new Promise<void>((resolve, reject) => mounted.store.db.close((err) => (err ? reject(err) : resolve())))
+      : Promise.resolve());
   }
 }
 

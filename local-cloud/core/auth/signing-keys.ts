@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 
 /**
  * SigV4 signing keys: four chained HMACs per key, day, region and service. They change once a
@@ -26,8 +26,9 @@ export function hmac(key: string | Buffer, data: string): Buffer {
   return createHmac('sha256', key).update(data, 'utf8').digest();
 }
 
+/** One call, no Hash object: measurably cheaper for the small bodies most requests carry. */
 export function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
+  return hash('sha256', data, 'hex');
 }
 
 export function stringToSign(amzDate: string, scope: string, canonicalRequest: string): string {
