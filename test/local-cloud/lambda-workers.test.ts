@@ -77,24 +77,24 @@ describe('workers', () => {
       const client = new LambdaClient(other.clientConfig);
       const otherRole = await createLambdaRole(other, 'reclaim-role');
       await deployFunction(client, { FunctionName: 'spares', Role: otherRole, Handler: 'index.sleep', files: { 'index.mjs': fixture('esm/index.mjs') } });
+      // The live log says when each spare goes; listened to from the start, as the first may go before the last ends.
+      const reclaims: string[] = [];
+      const twoReclaimed = new Promise<void>((resolve) => {
+        other.cloud.events.on('event', (event) => {
+          if (event.action !== 'Reclaim') return;
+          reclaims.push(event.detail ?? '');
+          if (reclaims.length === 2) resolve();
+        });
+      });
       const outs = await Promise.all(
         Array.from({ length: 3 }, () => client.send(new InvokeCommand({ FunctionName: 'spares', Payload: '{"ms":1500}' }))),
       );
       const pids = outs.map((out) => payloadOf(out).pid);
       expect(new Set(pids).size).toBe(3);
-      // The live log says when each spare goes.
-      const reclaims: string[] = [];
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`two reclaims expected, saw: ${reclaims.join('; ')}`)), 5000);
-        other.cloud.events.on('event', (event) => {
-          if (event.action !== 'Reclaim') return;
-          reclaims.push(event.detail ?? '');
-          if (reclaims.length === 2) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-      });
+      await Promise.race([
+        twoReclaimed,
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`two reclaims expected, saw: ${reclaims.join('; ')}`)), 5000)),
+      ]);
       expect(reclaims.every((detail) => /^spares: an idle sandbox \(worker \d+\) ended after 0 s idle$/.test(detail)), reclaims.join('; ')).toBe(true);
       const left = other.cloud.lambda.workerPids('spares');
       expect(left).toHaveLength(1);
