@@ -11,7 +11,6 @@
  * from process.cpuUsage(), the Lambda sandboxes from /proc, the load generator (a process of its
  * own, load-generator.ts) from its own process.cpuUsage().
  */
-import { EventEmitter } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -88,7 +87,12 @@ void runMain(async () => {
     const db = documentClient();
     // Watching costs the cloud nothing while orders flow: the recorder's finished invocations
     // (this process's own event feed) drive the progress line; the table is counted at the end.
-    const recorderRuns = new InvocationCounter(cloud.cloud, n.recorderFunction);
+    const isRecorderRun = (event: CloudEvent) =>
+      event.service === 'lambda' && event.action === 'Invocation' && event.detail?.startsWith(`${n.recorderFunction} (`) === true;
+    let recorderRuns = 0;
+    cloud.cloud.events.on('event', (event) => {
+      if (isRecorderRun(event)) recorderRuns++;
+    });
 
     /** Sends orders for `seconds` and waits until the table has them all (or stops growing). */
     const runOrders = async (label: string, seconds: number) => {
@@ -102,22 +106,16 @@ void runMain(async () => {
       };
       const planned = plannedOrders(options.rate, seconds);
       const phaseStarted = performance.now();
+      const runsBefore = recorderRuns;
       const sending = generator!.orders({ url, rate: options.rate, seconds, concurrency: options.concurrency, label: `bench-${label}` }, (p) => {
         sent = p.sent;
         accepted = p.accepted;
+        recorded = recorderRuns - runsBefore;
         show(`${label} ${((performance.now() - phaseStarted) / 1000).toFixed(0)} s (${seconds} s planned)`);
       });
-      const runsBefore = recorderRuns.count;
-      const onRun = () => (recorded = recorderRuns.count - runsBefore);
-      recorderRuns.on('run', onRun);
-      let result: OrdersResult;
-      try {
-        result = await sending;
-        accepted = result.acceptedOrderIds.length;
-        await recorderRuns.until(runsBefore + accepted, STALLED_MS);
-      } finally {
-        recorderRuns.off('run', onRun);
-      }
+      const result = await sending;
+      accepted = result.acceptedOrderIds.length;
+      await untilCloudSays(cloud!.cloud, isRecorderRun, () => recorderRuns - runsBefore >= accepted, { timeoutMs: STALLED_MS, restartOnEvent: true });
       recorded = await waitUntilRecorded({
         db,
         tableName: n.orderEventsTable,
@@ -196,40 +194,35 @@ void runMain(async () => {
 });
 
 /**
- * Counts a function's finished invocations from the cloud's event feed, and waits for a number
- * of them: it wakes on each one, and gives up once none has come for `stalledMs`.
+ * Resolves once `finished()` holds — checked now and at each event of the cloud's feed that
+ * `relevant` accepts — or after `timeoutMs`, counted from the last such event when
+ * `restartOnEvent` (a wait for progress that gives up once progress stops).
  */
-class InvocationCounter extends EventEmitter<{ run: [] }> {
-  count = 0;
-
-  constructor(cloud: LocalCloud['cloud'], functionName: string) {
-    super();
-    cloud.events.on('event', (event) => {
-      if (event.service === 'lambda' && event.action === 'Invocation' && event.detail?.startsWith(`${functionName} (`)) {
-        this.count++;
-        this.emit('run');
-      }
-    });
-  }
-
-  until(target: number, stalledMs: number): Promise<void> {
-    if (this.count >= target) return Promise.resolve();
-    return new Promise((resolve) => {
-      let timer = setTimeout(done, stalledMs);
-      const onRun = () => {
+function untilCloudSays(
+  cloud: LocalCloud['cloud'],
+  relevant: (event: CloudEvent) => boolean,
+  finished: () => boolean,
+  options: { timeoutMs: number; restartOnEvent?: boolean; onEvent?: () => void },
+): Promise<void> {
+  if (finished()) return Promise.resolve();
+  return new Promise((resolve) => {
+    let timer = setTimeout(done, options.timeoutMs);
+    function done() {
+      clearTimeout(timer);
+      cloud.events.off('event', onEvent);
+      resolve();
+    }
+    function onEvent(event: CloudEvent) {
+      if (!relevant(event)) return;
+      if (finished()) return done();
+      options.onEvent?.();
+      if (options.restartOnEvent) {
         clearTimeout(timer);
-        if (this.count >= target) return done();
-        timer = setTimeout(done, stalledMs);
-      };
-      function done() {
-        clearTimeout(timer);
-        counter.off('run', onRun);
-        resolve();
+        timer = setTimeout(done, options.timeoutMs);
       }
-      const counter = this;
-      this.on('run', onRun);
-    });
-  }
+    }
+    cloud.events.on('event', onEvent);
+  });
 }
 
 /** Points every client in this process (and the load generator, which inherits the environment) at the bench's cloud. */
@@ -310,24 +303,11 @@ async function settle(cloud: LocalCloud, meter: ProcessMeter, functions: string[
   const limitMs = cloud.cloud.sandboxes.spareIdleMs + 10_000;
   const lambda = cloud.cloud.lambda;
   const spares = () => functions.reduce((sum, f) => sum + Math.max(lambda.workerPids(f).length - 1, 0), 0);
-  if (spares() > 0) {
-    live.update(`idle: ${spares()} spare sandboxes left, reclaimed after ${duration(cloud.cloud.sandboxes.spareIdleMs)} idle…`);
-    // The cloud says when it reclaims one (a Reclaim event in its feed): wake on those.
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, limitMs);
-      function done() {
-        clearTimeout(timer);
-        cloud.cloud.events.off('event', onEvent);
-        resolve();
-      }
-      function onEvent(event: CloudEvent) {
-        if (event.service !== 'lambda' || event.action !== 'Reclaim') return;
-        if (spares() === 0) return done();
-        live.update(`idle: ${spares()} spare sandboxes left, reclaimed after ${duration(cloud.cloud.sandboxes.spareIdleMs)} idle…`);
-      }
-      cloud.cloud.events.on('event', onEvent);
-    });
-  }
+  const showSpares = () => live.update(`idle: ${spares()} spare sandboxes left, reclaimed after ${duration(cloud.cloud.sandboxes.spareIdleMs)} idle…`);
+  if (spares() > 0) showSpares();
+  // The cloud says when it reclaims one (a Reclaim event in its feed): wake on those.
+  const isReclaim = (event: CloudEvent) => event.service === 'lambda' && event.action === 'Reclaim';
+  await untilCloudSays(cloud.cloud, isReclaim, () => spares() === 0, { timeoutMs: limitMs, onEvent: showSpares });
   const waitedMs = performance.now() - started;
   live.done(`idle: ${spares() === 0 ? 'every function down to one sandbox' : `${spares()} spares still there`} after ${duration(waitedMs)}`);
   return { pss: meter.pss(), rss: meter.rss(), waitedMs };

@@ -73,8 +73,8 @@ export class SqsStorage {
     for (const doc of this.store.list('sqs/queues')) {
       const record = this.store.load<QueueRecord>(doc);
       if (!record) continue;
-      this.convertSegments(record.name);
-      const { log, saved } = this.store.records(messagesLog(record.name), toRecord);
+      this.store.convertDocuments<MessageRecord>(messagesName(record.name), messagesName(record.name), (saved) => String(saved.seq));
+      const { log, saved } = this.store.records(messagesName(record.name), toRecord);
       this.opened.set(record.name, log);
       const messages: LoadedQueue['messages'] = [];
       for (const value of saved.values()) {
@@ -85,18 +85,6 @@ export class SqsStorage {
       out.push({ record, messages });
     }
     return out;
-  }
-
-  /** Messages saved as segment documents (the older shape) move into the queue's log. */
-  private convertSegments(queueName: string): void {
-    const segments = this.store.list(messagesFolder(queueName));
-    if (segments.length === 0) return;
-    const entries: Array<[string, unknown]> = [];
-    for (const segment of segments) {
-      for (const saved of this.store.load<MessageRecord[]>(segment) ?? []) entries.push([String(saved.seq), saved]);
-    }
-    this.store.importRecords(messagesLog(queueName), entries);
-    for (const segment of segments) this.store.remove(segment);
   }
 
   /** Registers the queue's document; call saveQueue after each change of its attributes or tags. */
@@ -112,12 +100,12 @@ export class SqsStorage {
   removeQueue(name: string): void {
     this.store.remove(queueDoc(name));
     this.opened.delete(name);
-    this.store.removeRecords(messagesLog(name));
-    for (const segment of this.store.list(messagesFolder(name))) this.store.remove(segment);
+    this.store.removeRecords(messagesName(name));
+    for (const segment of this.store.list(messagesName(name))) this.store.remove(segment);
   }
 
   journal(queueName: string): MessageJournal {
-    const log = this.opened.get(queueName) ?? this.store.records(messagesLog(queueName), toRecord).log;
+    const log = this.opened.get(queueName) ?? this.store.records(messagesName(queueName), toRecord).log;
     this.opened.delete(queueName);
     return new LoggedJournal(log);
   }
@@ -152,12 +140,8 @@ function queueDoc(name: string): string {
   return `sqs/queues/${name}`;
 }
 
-/** The older shape: a folder of segment documents. */
-function messagesFolder(name: string): string {
-  return `sqs/messages/${name}`;
-}
-
-function messagesLog(name: string): string {
+/** The queue's message log (sqs/messages/NAME.jsonl), and the folder of segment documents of the older shape. */
+function messagesName(name: string): string {
   return `sqs/messages/${name}`;
 }
 

@@ -34,13 +34,16 @@ export class RecordLog<T> {
     private readonly onDirty: (log: RecordLog<T>) => void,
   ) {}
 
-  /** The saved records, in the order their keys first appeared; a torn last line is skipped. */
-  static read(file: string): Map<string, unknown> {
+  /**
+   * The saved records, in the order their keys first appeared (a torn last line is skipped), and
+   * the file's size, which compaction counts from.
+   */
+  static read(file: string): { records: Map<string, unknown>; bytes: number } {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: new Map(), bytes: 0 };
       throw err;
     }
     const records = new Map<string, unknown>();
@@ -60,7 +63,7 @@ export class RecordLog<T> {
       if (entry[0] === 'p') records.set(entry[1], entry[2]);
       else records.delete(entry[1]);
     });
-    return records;
+    return { records, bytes: Buffer.byteLength(text) };
   }
 
   /** Records a value already on disk (loaded at start): nothing to write. */
@@ -106,13 +109,7 @@ export class RecordLog<T> {
       this.fileBytes = this.compactedBytes = Buffer.byteLength(whole);
       return;
     }
-    if (!appended) return;
-    // An append to an open file lands in the page cache in microseconds: done synchronously, it
-    // costs less than the thread-pool round trip an asynchronous write would (renames, which can
-    // stall on a busy disk, stay asynchronous).
-    this.fd ??= openSync(this.file, 'a');
-    writeSync(this.fd, appended);
-    this.fileBytes += Buffer.byteLength(appended);
+    this.append(appended);
   }
 
   /** The same, synchronously (on shutdown, and when older state is converted at start). */
@@ -133,14 +130,19 @@ export class RecordLog<T> {
       this.fileBytes = this.compactedBytes = Buffer.byteLength(whole);
       return;
     }
-    if (!appended) return;
-    const fd = openSync(this.file, 'a');
-    try {
-      writeSync(fd, appended);
-    } finally {
-      closeSync(fd);
-    }
-    this.fileBytes += Buffer.byteLength(appended);
+    this.append(appended);
+  }
+
+  /**
+   * An append to an open file lands in the page cache in microseconds: done synchronously, it
+   * costs less than the thread-pool round trip an asynchronous write would (renames, which can
+   * stall on a busy disk, stay asynchronous).
+   */
+  private append(text: string): void {
+    if (!text || !this.file) return;
+    this.fd ??= openSync(this.file, 'a');
+    writeSync(this.fd, text);
+    this.fileBytes += Buffer.byteLength(text);
   }
 
   /** Deletes the file and stops writing (the queue was deleted, say); a compaction under way drops its copy. */
@@ -152,7 +154,7 @@ export class RecordLog<T> {
     this.closeHandle();
   }
 
-  /** Starts counting from a file loaded at start-up, so compaction knows how far it has grown. */
+  /** Starts counting from a file loaded at start-up (its size from read()), so compaction knows how far it has grown. */
   noteLoadedSize(bytes: number): void {
     this.fileBytes = bytes;
   }
@@ -171,7 +173,7 @@ export class RecordLog<T> {
     let text = '';
     for (const key of this.pending) {
       const value = this.live.get(key);
-      text += value === undefined ? `${JSON.stringify(['d', key])}\n` : `${JSON.stringify(['p', key, this.toRecord(value)])}\n`;
+      text += value === undefined ? deleteLine(key) : putLine(key, this.toRecord(value));
     }
     this.pending.clear();
     return text;
@@ -179,7 +181,7 @@ export class RecordLog<T> {
 
   private everything(): string {
     let text = '';
-    for (const [key, value] of this.live) text += `${JSON.stringify(['p', key, this.toRecord(value)])}\n`;
+    for (const [key, value] of this.live) text += putLine(key, this.toRecord(value));
     return text;
   }
 
@@ -187,6 +189,15 @@ export class RecordLog<T> {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
+}
+
+/** The line that says KEY now holds RECORD. */
+export function putLine(key: string, record: unknown): string {
+  return `${JSON.stringify(['p', key, record])}\n`;
+}
+
+function deleteLine(key: string): string {
+  return `${JSON.stringify(['d', key])}\n`;
 }
 
 /** Below this a file is never compacted: rewriting it would cost more than it saves. */

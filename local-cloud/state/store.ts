@@ -1,8 +1,8 @@
-import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { removeLeftoverTempFiles } from './debris.ts';
-import { RecordLog } from './record-log.ts';
+import { putLine, RecordLog } from './record-log.ts';
 
 export { DataDirInUseError, lockDataDir } from './lock.ts';
 export type { RecordLog } from './record-log.ts';
@@ -84,7 +84,7 @@ export class StateStore {
    */
   records<T>(name: string, toRecord: (value: T) => unknown): { log: RecordLog<T>; saved: Map<string, unknown> } {
     if (this.logs.has(name)) throw new Error(`the record log ${name} is open already`);
-    const file = this.dir ? join(this.dir, 'state', `${name}.jsonl`) : null;
+    const file = this.dir ? this.logFile(name) : null;
     let saved = new Map<string, unknown>();
     const log = new RecordLog<T>(file, toRecord, (dirty) => {
       this.dirtyLogs.add(dirty);
@@ -92,27 +92,29 @@ export class StateStore {
     });
     if (file) {
       mkdirSync(dirname(file), { recursive: true });
-      saved = RecordLog.read(file);
-      try {
-        log.noteLoadedSize(statSync(file).size);
-      } catch {
-        // no file yet
-      }
+      const { records, bytes } = RecordLog.read(file);
+      saved = records;
+      log.noteLoadedSize(bytes);
     }
     this.logs.set(name, log);
     return { log, saved };
   }
 
   /**
-   * Appends records to the log NAME before it is opened: state saved in an older shape (documents
-   * of segments) converted at start-up. Written at once; keys already there are replaced.
+   * Moves records saved in an older shape — documents under `folder`, each an array of records —
+   * into the log NAME before it is opened, keyed by `keyOf`, then deletes the documents. The log
+   * is written first, so a crash in between only converts them again (same keys, same records).
    */
-  importRecords(name: string, entries: Array<[string, unknown]>): void {
-    if (!this.dir || entries.length === 0) return;
+  convertDocuments<R>(folder: string, name: string, keyOf: (record: R) => string): void {
+    const documents = this.list(folder);
+    if (documents.length === 0) return;
     if (this.logs.has(name)) throw new Error(`the record log ${name} is open already`);
-    const file = join(this.dir, 'state', `${name}.jsonl`);
+    let lines = '';
+    for (const document of documents) for (const record of this.load<R[]>(document) ?? []) lines += putLine(keyOf(record), record);
+    const file = this.logFile(name);
     mkdirSync(dirname(file), { recursive: true });
-    appendFileSync(file, entries.map(([key, record]) => `${JSON.stringify(['p', key, record])}\n`).join(''));
+    appendFileSync(file, lines);
+    for (const document of documents) this.remove(document);
   }
 
   /** Deletes a record log and its file. */
@@ -123,7 +125,7 @@ export class StateStore {
       this.dirtyLogs.delete(log);
       log.remove();
     } else if (this.dir) {
-      rmSync(join(this.dir, 'state', `${name}.jsonl`), { force: true });
+      rmSync(this.logFile(name), { force: true });
     }
   }
 
@@ -210,5 +212,9 @@ export class StateStore {
 
   private file(name: string): string {
     return join(this.dir!, 'state', `${name}.json`);
+  }
+
+  private logFile(name: string): string {
+    return join(this.dir!, 'state', `${name}.jsonl`);
   }
 }

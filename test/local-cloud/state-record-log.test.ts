@@ -48,7 +48,9 @@ describe('record logs', () => {
   it('a torn last line (a killed append) is skipped; a broken line before it is an error naming the file', () => {
     const dir = freshDir();
     const store = new StateStore(dir);
-    store.importRecords('things/items', [['a', { n: 1 }]]);
+    store.records<Item>('things/items', asRecord).log.put('a', { n: 1 });
+    store.flushSync();
+    store.close();
     appendFileSync(logFile(dir), '["p","b",{"n":');
     expect([...new StateStore(dir).records('things/items', asRecord).saved.keys()]).toEqual(['a']);
 

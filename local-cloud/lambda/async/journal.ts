@@ -31,13 +31,7 @@ export class EventJournal {
   private readonly saved: Map<string, unknown>;
 
   constructor(store: StateStore) {
-    const segments = store.list(OLD_FOLDER);
-    if (segments.length > 0) {
-      const entries: Array<[string, unknown]> = [];
-      for (const segment of segments) for (const event of store.load<PendingEvent[]>(segment) ?? []) entries.push([event.id, event]);
-      store.importRecords(LOG, entries);
-      for (const segment of segments) store.remove(segment);
-    }
+    store.convertDocuments<PendingEvent>(OLD_FOLDER, LOG, (event) => event.id);
     ({ log: this.log, saved: this.saved } = store.records<PendingEvent>(LOG, (event) => event));
   }
 
