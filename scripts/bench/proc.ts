@@ -42,9 +42,7 @@ export function cpuMsOf(pid: number): number | undefined {
 
 /** Resident memory of a process (VmRSS), in bytes; undefined once the process is gone. */
 export function rssBytesOf(pid: number): number | undefined {
-  const status = readOrUndefined(`/proc/${pid}/status`);
-  const kb = status && /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
-  return kb ? Number(kb) * 1024 : undefined;
+  return kilobytesField(`/proc/${pid}/status`, 'VmRSS');
 }
 
 /**
@@ -54,8 +52,13 @@ export function rssBytesOf(pid: number): number | undefined {
  * of RSS overstates. Undefined once the process is gone (or where the kernel does not say).
  */
 export function pssBytesOf(pid: number): number | undefined {
-  const rollup = readOrUndefined(`/proc/${pid}/smaps_rollup`);
-  const kb = rollup && /^Pss:\s+(\d+) kB$/m.exec(rollup)?.[1];
+  return kilobytesField(`/proc/${pid}/smaps_rollup`, 'Pss');
+}
+
+/** A "Name:   1234 kB" line of a /proc file, in bytes. */
+function kilobytesField(path: string, name: string): number | undefined {
+  const text = readOrUndefined(path);
+  const kb = text && new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(text)?.[1];
   return kb ? Number(kb) * 1024 : undefined;
 }
 

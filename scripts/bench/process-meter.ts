@@ -20,11 +20,7 @@ export interface RssReading {
 }
 
 /** Proportional set sizes (see proc.ts): what the processes hold together, shared pages counted once. */
-export interface PssReading {
-  mainBytes: number;
-  sandboxesBytes: number;
-  sandboxes: number;
-}
+export type PssReading = RssReading;
 
 export class ProcessMeter {
   /** The last CPU reading (ms) of every sandbox pid seen. */
