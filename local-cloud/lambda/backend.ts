@@ -436,7 +436,7 @@ export class LambdaBackend {
    */
   evaluateInvoke(ref: string, principal: string, sourceArn?: string, sourceAccount?: string): EvaluationResult {
     const fn = this.functionByRef(ref);
-    return evaluateServiceInvoke(fn.policy, { service: principal, functionArn: fn.arn, sourceArn, sourceAccount });
+    return evaluateServiceInvoke(fn, { service: principal, functionArn: fn.arn, sourceArn, sourceAccount });
   }
 
   /** Worker pids of a function (tests use this to prove reuse and cleanup). */

@@ -1,4 +1,4 @@
-import { evaluate, type EvaluationResult } from '../iam/policy/index.ts';
+import { evaluate, normalizePolicy, type EvaluationResult, type Policy } from '../iam/policy/index.ts';
 import { lambdaErrors } from './errors.ts';
 import type { PolicyStatement } from './model.ts';
 
@@ -58,7 +58,7 @@ export function policyDocument(statements: readonly PolicyStatement[]): string {
  * aws:SourceArn and aws:SourceAccount.
  */
 export function evaluateServiceInvoke(
-  statements: readonly PolicyStatement[],
+  fn: { readonly policy: readonly PolicyStatement[]; readonly revisionId: string },
   request: { service: string; functionArn: string; sourceArn?: string; sourceAccount?: string },
 ): EvaluationResult {
   return evaluate(
@@ -69,6 +69,22 @@ export function evaluateServiceInvoke(
       context: { 'aws:SourceArn': request.sourceArn, 'aws:SourceAccount': request.sourceAccount },
     },
     [],
-    JSON.parse(policyDocument(statements)) as Record<string, unknown>,
+    resourcePolicyOf(fn),
   );
+}
+
+/** Each function's resource policy in the evaluator's shape, kept while its revision stands. */
+const normalized = new WeakMap<readonly PolicyStatement[], { revisionId: string; policy: Policy }>();
+
+/**
+ * The resource policy as the evaluator reads it, made once per revision rather than on every
+ * invocation: AddPermission and RemovePermission change the statements in place and always give
+ * the function a new RevisionId.
+ */
+function resourcePolicyOf(fn: { readonly policy: readonly PolicyStatement[]; readonly revisionId: string }): Policy {
+  const kept = normalized.get(fn.policy);
+  if (kept?.revisionId === fn.revisionId) return kept.policy;
+  const policy = normalizePolicy(JSON.parse(policyDocument(fn.policy)));
+  normalized.set(fn.policy, { revisionId: fn.revisionId, policy });
+  return policy;
 }

@@ -405,6 +405,25 @@ describe('resource policy', () => {
       message: `User: apigateway.amazonaws.com is not authorized to perform: lambda:InvokeFunction on resource: ${fnArn('guarded')}`,
     });
   });
+
+  it('every AddPermission and RemovePermission takes effect on the next decision (the parsed policy is kept per revision)', async () => {
+    const lambdaBackend = cloud.cloud.lambda;
+    const topic = `arn:aws:sns:us-east-1:${ACCOUNT}:later`;
+    const decide = () => lambdaBackend.evaluateInvoke('guarded', 'sns.amazonaws.com', topic, ACCOUNT).decision;
+    expect(decide()).toBe('ImplicitDeny');
+    expect(decide()).toBe('ImplicitDeny');
+    await lambda.send(
+      new AddPermissionCommand({ FunctionName: 'guarded', StatementId: 'later', Action: 'lambda:InvokeFunction', Principal: 'sns.amazonaws.com', SourceArn: topic }),
+    );
+    expect(decide()).toBe('Allow');
+    await lambda.send(new RemovePermissionCommand({ FunctionName: 'guarded', StatementId: 'later' }));
+    expect(decide()).toBe('ImplicitDeny');
+    await lambda.send(
+      new AddPermissionCommand({ FunctionName: 'guarded', StatementId: 'later', Action: 'lambda:InvokeFunction', Principal: 'sns.amazonaws.com', SourceArn: `${topic}-other` }),
+    );
+    expect(decide()).toBe('ImplicitDeny');
+    await lambda.send(new RemovePermissionCommand({ FunctionName: 'guarded', StatementId: 'later' }));
+  });
 });
 
 describe('tags and deletion', () => {
