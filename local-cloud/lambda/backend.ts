@@ -778,13 +778,14 @@ function docName(name: string): string {
   return `lambda/functions/${name}`;
 }
 
-/** The event as JSON text; Lambda refuses a payload that is not JSON. An empty payload is {}. */
+/**
+ * The event as JSON text; Lambda refuses a payload that is not JSON. An empty payload is {}. Only
+ * a caller's text needs parsing to be sure: what the cloud builds itself (an SQS batch, an SNS
+ * notification, an API Gateway request) is JSON by construction.
+ */
 function eventText(payload: unknown): string {
-  let text: string;
-  if (Buffer.isBuffer(payload)) text = payload.toString('utf8');
-  else if (typeof payload === 'string') text = payload;
-  else if (payload === undefined) text = '';
-  else text = JSON.stringify(payload);
+  if (payload !== undefined && !Buffer.isBuffer(payload) && typeof payload !== 'string') return JSON.stringify(payload) ?? '{}';
+  const text = Buffer.isBuffer(payload) ? payload.toString('utf8') : (payload ?? '');
   if (text.trim() === '') return '{}';
   try {
     JSON.parse(text);
