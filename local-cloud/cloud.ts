@@ -7,6 +7,7 @@ import { Faults } from './core/faults.ts';
 import { RealismProfile } from './realism/profile.ts';
 import { sandboxSizing, type SandboxSizing } from './lambda/runtime/sizing.ts';
 import type { ContextValue } from './iam/policy/index.ts';
+import type { SdkChannel } from './core/channel/index.ts';
 import { SqsBackend } from './sqs/backend.ts';
 import { DynamoDbService } from './dynamodb/index.ts';
 import { ApigatewayBackend } from './apigateway/backend.ts';
@@ -57,6 +58,11 @@ export class Cloud {
   baseUrl = 'http://127.0.0.1:4566';
   /** Opens the cloud's own endpoints (control/token.ts); set by the server at start. Empty opens nothing. */
   controlToken = '';
+  /**
+   * Answers Lambda workers' SDK calls over their IPC channel (core/channel/); set by the server at
+   * start unless LOCAL_CLOUD_SDK_CHANNEL=off. Absent: workers call the cloud over loopback HTTP.
+   */
+  sdkChannel: SdkChannel | undefined;
 
   readonly iam: IamBackend;
   readonly sqs: SqsBackend;

@@ -26,6 +26,7 @@ import { codeUploadBodyLimit } from './lambda/code/limits.ts';
 import { requestUrl } from './core/http/request-url.ts';
 import { answerClientError } from './core/http/client-error.ts';
 import { guardProcess, inRequestScope } from './core/http/crash-guard.ts';
+import { answerOverChannel, type ServeHttp } from './core/channel/index.ts';
 import { refuseBrowserAttack } from './core/browser/guard.ts';
 import { authenticate } from './core/auth/authenticate.ts';
 import { SignatureError } from './core/auth/errors.ts';
@@ -44,6 +45,21 @@ export interface LocalCloudOptions {
   realism?: RealismProfile;
   /** Lambda sandboxes per function and idle times (lambda/runtime/sizing.ts); from the environment by default. */
   sandboxes?: SandboxSizing;
+  /**
+   * Whether functions' SDK calls to the cloud travel over their worker's IPC channel
+   * (core/channel/) rather than loopback HTTP; LOCAL_CLOUD_SDK_CHANNEL (on, the default, or off).
+   */
+  sdkChannel?: boolean;
+}
+
+export const SDK_CHANNEL_VARIABLE = 'LOCAL_CLOUD_SDK_CHANNEL';
+
+/** LOCAL_CLOUD_SDK_CHANNEL: on (or unset) or off; anything else is named, not guessed at. */
+export function sdkChannelFromEnvironment(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env[SDK_CHANNEL_VARIABLE];
+  if (value === undefined || value === '' || value === 'on') return true;
+  if (value === 'off') return false;
+  throw new Error(`${SDK_CHANNEL_VARIABLE} must be on or off; it is "${value.slice(0, 40)}".`);
 }
 
 export interface LocalCloud {
@@ -78,6 +94,7 @@ function protocolsFor(cloud: Cloud): Protocols {
 }
 
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const useSdkChannel = options.sdkChannel ?? sdkChannelFromEnvironment();
   const dataDir = options.dataDir === undefined ? null : options.dataDir;
   const unlock = dataDir ? lockDataDir(dataDir) : () => undefined;
   let cloud: Cloud;
@@ -91,7 +108,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   }
   const protocols = protocolsFor(cloud);
   let port = 0;
-  const server = createServer((req, res) => {
+  const serve: ServeHttp = (req, res) => {
     const scope = { requestId: randomUUID(), method: req.method ?? '?', target: req.url ?? '' };
     inRequestScope(scope, () => handle(cloud, protocols, () => port, req, res)).catch((err) => {
       // Last resort for genuine bugs: a client's mistake that lands here is itself a bug to fix.
@@ -104,7 +121,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       }
       writeRestError(res, undefined, scope.requestId, error);
     });
-  });
+  };
+  const server = createServer(serve);
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     const status = answerClientError(err, socket);
     if (status) cloud.log({ service: 'http', action: 'malformed request', status, error: `${err.code ?? 'Error'}: ${err.message}` });
@@ -120,6 +138,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   });
   port = (server.address() as AddressInfo).port;
   cloud.baseUrl = `http://127.0.0.1:${port}`;
+  if (useSdkChannel) {
+    cloud.sdkChannel = (message, signal) =>
+      answerOverChannel(message, signal, serve, port, (status, reason) =>
+        cloud.log({ service: 'http', action: 'malformed request', status, error: `a function's SDK channel: ${reason}` }),
+      );
+  }
   const unguard = guardProcess((err, request, origin) =>
     cloud.log({
       service: 'cloud',

@@ -526,6 +526,7 @@ export class LambdaBackend {
       files: () => (this.runtimeFiles ??= buildRuntime(join(this.root, 'runtime'))),
       node: (runtime) => this.nodeFor(runtime),
       endpointUrl: () => cloud.baseUrl,
+      sdkChannel: cloud.sdkChannel,
       coldStartMs: () => cloud.realism.ms(AWS_TIMING.coldStart),
       issueSession: (roleArn, sessionName) => cloud.sessions.issue(roleArn, sessionName),
       revokeSession: (accessKeyId) => cloud.sessions.revoke(accessKeyId),

@@ -37,10 +37,17 @@ export interface AwsCliResult {
  * `realism: RealismProfile.aws(scale)` plays AWS's timing (local-cloud/realism/), off by default.
  */
 export async function startTestCloud(
-  options: { dataDir?: string; realism?: RealismProfile; sandboxes?: SandboxSizing } = {},
+  options: { dataDir?: string; realism?: RealismProfile; sandboxes?: SandboxSizing; sdkChannel?: boolean } = {},
 ): Promise<TestCloud> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'local-cloud-test-'));
-  const local = await startLocalCloud({ port: 0, dataDir, region: TEST_REGION, realism: options.realism, sandboxes: options.sandboxes });
+  const local = await startLocalCloud({
+    port: 0,
+    dataDir,
+    region: TEST_REGION,
+    realism: options.realism,
+    sandboxes: options.sandboxes,
+    sdkChannel: options.sdkChannel,
+  });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     WORKBOOK_TARGET: 'local',

@@ -36,7 +36,7 @@ describe('npm run tour -- --realism aws', () => {
       for (let step = 0; step <= 8; step++) {
         expect(result.stdout).toMatch(new RegExp(`✔ solution ${step}: .*\\n✔ check step ${step} \\(\\d+ verifications\\)`));
       }
-      expect(result.stdout).toMatch(/✔ latency report from the table \(npm run report\) \(10 orders\)/);
+      expect(result.stdout).toMatch(/✔ latency report from the table \(npm run report\) \(5 orders\)/);
       expect(result.stdout).toMatch(/✔ teardown \(\d+ resources\)/);
       expect(result.stdout).toContain('✔ nothing left behind');
       expect(result.stdout).toMatch(/Tour passed: \d+ phases, \d+ steps, in [\d.]+ (ms|s) \(wall time\)/);

@@ -11,6 +11,7 @@ import { existsSync, readFileSync, realpathSync, rmSync, statSync } from 'node:f
 import { dirname, join, posix, resolve as resolvePath, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { format } from 'node:util';
+import { installSdkChannel } from './sdk-channel.ts';
 import { LOG_BATCH_MS, type ErrorDocument, type InitMessage, type InvokeMessage, type LogLine, type ParentMessage, type WorkerMessage } from './messages.ts';
 
 type Handler = (event: unknown, context: LambdaContext, callback: Callback) => unknown;
@@ -88,9 +89,12 @@ process.on('unhandledRejection', (reason) => {
 patchConsole();
 const flushOutput = captureOutput();
 
+let sdkChannel: ReturnType<typeof installSdkChannel> | undefined;
+
 process.on('message', (message: ParentMessage) => {
   if (message.type === 'init') void init(message);
   else if (message.type === 'invoke') invoke(message);
+  else if (message.type === 'sdkResponse') sdkChannel?.answer(message);
 });
 
 // ---- init ----
@@ -100,6 +104,7 @@ async function init(message: InitMessage): Promise<void> {
   try {
     const taskRoot = realpathSync(message.taskRoot);
     if (message.fence) installResolution(taskRoot, message);
+    if (message.sdkChannelPort) sdkChannel = installSdkChannel({ port: message.sdkChannelPort, send: (request) => send(request) });
     const app = await loadModule(taskRoot, message.handler);
     handler = resolveHandler(app, message.handler);
     send({ type: 'ready' });

@@ -6,6 +6,8 @@
  * lines go ahead in `logs` messages every LOG_BATCH_MS, so the log still reads as it happens.
  */
 
+import type { SdkAbortMessage, SdkRequestMessage, SdkResponseMessage } from '../../core/channel/messages.ts';
+
 /** How long a log line may wait for a message to ride with. */
 export const LOG_BATCH_MS = 50;
 
@@ -26,6 +28,8 @@ export interface InitMessage {
   fence: boolean;
   /** The sandbox's /tmp, which the worker removes if the local cloud dies first. */
   scratchDir: string;
+  /** The local cloud's port, when the SDK's calls to it go over this channel (sdk-channel.ts); absent: over HTTP. */
+  sdkChannelPort?: number;
 }
 
 export interface InvokeMessage {
@@ -40,7 +44,7 @@ export interface InvokeMessage {
   clientContext?: string;
 }
 
-export type ParentMessage = InitMessage | InvokeMessage;
+export type ParentMessage = InitMessage | InvokeMessage | SdkResponseMessage;
 
 /** AWS's Node.js runtime error document. */
 export interface ErrorDocument {
@@ -54,6 +58,8 @@ export type WorkerMessage = (
   | { type: 'initError'; error: ErrorDocument }
   | { type: 'logs' }
   | { type: 'result'; requestId: string; payload?: string; error?: ErrorDocument; maxMemoryMb: number }
+  | SdkRequestMessage
+  | SdkAbortMessage
 ) & {
   /** Log lines written since the last message, oldest first; they come before what the message says. */
   lines?: LogLine[];

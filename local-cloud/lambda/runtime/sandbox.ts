@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { SdkChannel } from '../../core/channel/index.ts';
 import type { RoleSession } from '../../sts/sessions.ts';
 import type { RuntimeFiles } from './build.ts';
 import { workerEnvironment } from './environment.ts';
@@ -44,6 +45,8 @@ export interface RuntimeHost {
   /** The Node binary that runs this runtime's workers (node-binary.ts). */
   node(runtime: string): Promise<NodeBinary>;
   endpointUrl(): string;
+  /** Answers the workers' SDK calls to the cloud over their IPC channel; absent, they go over HTTP. */
+  readonly sdkChannel?: SdkChannel;
   /**
    * Realism: what a cold start costs on AWS beyond the local runtime's own start (placing the
    * sandbox, fetching the code), in ms; 0 or absent adds nothing.
@@ -173,6 +176,7 @@ export class Sandbox {
         hooksUrl: files.hooksUrl,
         fence: this.host.moduleFence,
         scratchDir,
+        sdkChannelPort: this.host.sdkChannel ? Number(new URL(this.host.endpointUrl()).port) : undefined,
       },
       INIT_LIMIT_MS + this.fn.timeout * 1000,
     );
@@ -206,6 +210,7 @@ export class Sandbox {
         variables: this.fn.environment,
       }),
       onLine: (line, at) => this.emit(line, at),
+      sdkChannel: this.host.sdkChannel,
       onExit: () => {
         this.scratchRemoved = removeScratch(scratchDir);
         this.markGone();

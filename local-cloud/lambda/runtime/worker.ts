@@ -1,7 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { RuntimeFiles } from './build.ts';
-import type { ErrorDocument, InitMessage, InvokeMessage, WorkerMessage } from './messages.ts';
+import { encodeBody, type SdkChannel, type SdkRequestMessage } from '../../core/channel/index.ts';
+import type { ErrorDocument, InitMessage, InvokeMessage, ParentMessage, WorkerMessage } from './messages.ts';
 
 export type InitOutcome =
   | { kind: 'ready' }
@@ -27,7 +28,12 @@ export interface WorkerOptions {
   onLine: (line: string, at?: number) => void;
   /** Called once when the process is gone, whatever the reason. */
   onExit: () => void;
+  /** Answers the worker's SDK calls sent over IPC (sdk-channel.ts); absent, the worker uses HTTP. */
+  sdkChannel?: SdkChannel;
 }
+
+/** SDK calls one worker may have open over its channel; the SDK's own default is 50 sockets per client. */
+const MAX_OPEN_SDK_CALLS = 1_000;
 
 type Event = WorkerMessage | { type: 'exit' } | { type: 'timeout' };
 
@@ -42,6 +48,7 @@ export class WorkerProcess {
   private readonly exited: Promise<void>;
   private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private waiter: ((event: Event) => void) | undefined;
+  private readonly openSdkCalls = new Map<number, AbortController>();
 
   constructor(private readonly options: WorkerOptions) {
     this.child = fork(options.files.bootstrap, [], {
@@ -57,12 +64,16 @@ export class WorkerProcess {
     this.pid = this.child.pid;
     this.child.on('message', (message: WorkerMessage) => {
       if (message.lines) for (const [at, line] of message.lines) options.onLine(line, at);
-      if (message.type !== 'logs') this.waiter?.(message);
+      if (message.type === 'sdkRequest') this.answerSdkCall(message);
+      else if (message.type === 'sdkAbort') this.openSdkCalls.get(message.id)?.abort();
+      else if (message.type !== 'logs') this.waiter?.(message);
     });
     this.exited = new Promise((resolve) => {
       const done = (code: number | null, signal: NodeJS.Signals | null) => {
         if (this.exit) return;
         this.exit = { code, signal };
+        // Its open calls lose their client, as when a process dies with connections open.
+        for (const call of this.openSdkCalls.values()) call.abort();
         this.waiter?.({ type: 'exit' });
         options.onExit();
         resolve();
@@ -117,7 +128,24 @@ export class WorkerProcess {
     return this.exited;
   }
 
-  private post(message: InitMessage | InvokeMessage): void {
+  /** One SDK call over the channel, answered by the cloud's pipeline; the worker's id comes back with the answer. */
+  private answerSdkCall(message: SdkRequestMessage): void {
+    const id = message.id;
+    const channel = this.options.sdkChannel;
+    if (!Number.isSafeInteger(id) || this.openSdkCalls.has(id)) return; // not the runtime's own message: nothing to answer
+    if (!channel || this.openSdkCalls.size >= MAX_OPEN_SDK_CALLS) return this.post({ type: 'sdkResponse', id, reset: true });
+    const call = new AbortController();
+    this.openSdkCalls.set(id, call);
+    channel(message as unknown as Record<string, unknown>, call.signal)
+      .catch(() => undefined)
+      .then((answer) => {
+        this.openSdkCalls.delete(id);
+        if (call.signal.aborted) return;
+        this.post(answer ? { type: 'sdkResponse', id, status: answer.status, headers: answer.headers, ...encodeBody(answer.body) } : { type: 'sdkResponse', id, reset: true });
+      });
+  }
+
+  private post(message: ParentMessage): void {
     if (!this.child.connected) return;
     // A failed send means the process died; its exit event tells the waiter.
     this.child.send(message, (err) => void err);
