@@ -69,7 +69,10 @@ export async function forge(event) {
       }
     };
     process.on('message', listen);
-    event.messages.forEach((message, i) => process.send({ ...message, type: 'sdkRequest', id: first + i }));
+    // A body too large for the event itself is made here: { repeat: N } is N x's.
+    event.messages.forEach(({ repeat, ...message }, i) =>
+      process.send({ ...message, ...(repeat ? { body: 'x'.repeat(repeat) } : {}), type: 'sdkRequest', id: first + i }),
+    );
   });
   return event.messages.map((_, i) => {
     const answer = answers.get(first + i);
@@ -77,6 +80,14 @@ export async function forge(event) {
   });
 }
 `;
+
+const unsignedPost = (host: [string, string]) => ({
+  method: 'POST',
+  path: '/',
+  headers: [host, ['x-amz-target', 'AmazonSQS.ListQueues'], ['content-type', 'application/x-amz-json-1.0']],
+  body: '{}',
+  encoding: 'utf8',
+});
 
 interface Setup {
   cloud: TestCloud;
@@ -185,14 +196,16 @@ describe("the SDK channel: a function's calls to the cloud", () => {
       get({ encoding: 'hex' }),
     ];
     const oversized = get({ headers: [host, ['x-big', 'a'.repeat(20_000)]] });
+    // Past the body limit an HTTP client gets 413 (core/http/body.ts); so does the channel.
+    const hugeBody = { ...unsignedPost(host), repeat: 17 * 1024 * 1024 };
     // Well formed, but no signature: the pipeline refuses it as it would over HTTP.
-    const unsigned = { method: 'POST', path: '/', headers: [host, ['x-amz-target', 'AmazonSQS.ListQueues'], ['content-type', 'application/x-amz-json-1.0']], body: '{}', encoding: 'utf8' };
+    const unsigned = unsignedPost(host);
     const proto = get({ headers: [host, ['__proto__', 'polluted'], ['constructor', 'x']] });
 
     const events: CloudEvent[] = [];
     const listen = (event: CloudEvent) => events.push(event);
     channel.cloud.cloud.events.on('event', listen);
-    const answers = await invoke(channel, 'forge', { messages: [...malformed, oversized, unsigned, proto] }).finally(() =>
+    const answers = await invoke(channel, 'forge', { messages: [...malformed, oversized, unsigned, proto, hugeBody] }).finally(() =>
       channel.cloud.cloud.events.off('event', listen),
     );
 
@@ -206,6 +219,7 @@ describe("the SDK channel: a function's calls to the cloud", () => {
     expect(refusal.body).toContain('MissingAuthenticationToken');
     expect(answers[malformed.length + 2].status).toBeGreaterThanOrEqual(400);
     expect(answers[malformed.length + 2].status).toBeLessThan(500);
+    expect(answers[malformed.length + 3].status).toBe(413);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getPrototypeOf({})).toBe(Object.prototype);
     const refused = events.filter((e) => e.action === 'malformed request');

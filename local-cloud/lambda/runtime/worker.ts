@@ -59,7 +59,9 @@ export class WorkerProcess {
       // Node, with only its memory limit and its sandbox's permissions (permissions.ts).
       execArgv: [`--max-old-space-size=${Math.max(Math.floor(options.memorySize * 0.9), 64)}`, ...options.flags],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'json',
+      // V8's structured clone: an event or a body (JSON text) travels as the string it is, where JSON
+      // serialisation would escape every quote in it and parse it back on the other side.
+      serialization: 'advanced',
     });
     this.pid = this.child.pid;
     this.child.on('message', (message: WorkerMessage) => {
