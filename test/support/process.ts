@@ -30,11 +30,12 @@ export interface CloudProcessFailure {
 /**
  * Runs the local cloud as its own process (`node --import tsx local-cloud/main.ts`), as a
  * learner's terminal does, on a free port and the given data folder. Resolves once it prints
- * its "ready at URL" line; rejects with its output if it exits first.
+ * its "ready at URL" line; rejects with its output if it exits first. `root` is the install it runs
+ * from (a copy of the repository, say); this one by default.
  */
-export function startCloudProcess(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<CloudProcess> {
+export function startCloudProcess(dataDir: string, env: NodeJS.ProcessEnv = {}, root = REPO_ROOT): Promise<CloudProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'local-cloud/main.ts'], {
-    cwd: REPO_ROOT,
+    cwd: root,
     env: {
       ...process.env,
       LOCAL_CLOUD_PORT: '0',

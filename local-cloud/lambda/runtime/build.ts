@@ -43,10 +43,14 @@ export async function buildRuntime(dir: string): Promise<RuntimeFiles> {
   };
 }
 
-/** Where @aws-sdk and @smithy are installed: their node_modules folders, with their own dependencies. */
+/**
+ * Where @aws-sdk and @smithy are installed: their node_modules folders, with their own dependencies.
+ * The install's own node_modules is named as it is found from the install (a function's SDK imports
+ * resolve from there, sdkBase) as well as where it really is: it may be a link to another folder.
+ */
 function sdkModuleFolders(): string[] {
   const require = createRequire(import.meta.url);
-  const folders = new Set<string>();
+  const folders = new Set<string>([fileURLToPath(new URL('../../../node_modules', import.meta.url))]);
   for (const probe of ['@aws-sdk/client-sts', '@smithy/types']) {
     try {
       const entry = require.resolve(probe);

@@ -1,0 +1,57 @@
+import { lstatSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { copyOfRepository } from '../support/committed-steps.ts';
+import { startCloudProcess, type CloudProcess } from '../support/process.ts';
+import { TEST_CREDENTIALS } from '../support/cloud.ts';
+import { createLambdaRole, deployFunction, payloadOf } from '../fixtures/lambda/helpers.ts';
+
+/**
+ * A project whose node_modules is a link to another folder (a shared install, a container's
+ * volume), with the data folder inside it, so that the module fence is on: a function still
+ * gets the runtime-provided SDK. Its imports resolve from the install's node_modules by the name
+ * the install has for it, which the sandbox must be allowed to read as well as the folder it
+ * points to.
+ */
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+let copy: string;
+let cloud: CloudProcess;
+
+beforeAll(async () => {
+  copy = copyOfRepository(REPO_ROOT, 'workbook-linked-modules-');
+  cloud = await startCloudProcess(join(copy, '.workbook', 'local-cloud'), {}, copy);
+}, 60_000);
+afterAll(async () => {
+  await cloud?.kill();
+  if (copy) rmSync(copy, { recursive: true, force: true });
+});
+
+describe('a project whose node_modules is a link', () => {
+  it('runs a function that imports the runtime-provided SDK (ES module and CommonJS)', async () => {
+    expect(lstatSync(join(copy, 'node_modules')).isSymbolicLink()).toBe(true);
+    const config = { endpoint: cloud.url, region: 'us-east-1', credentials: TEST_CREDENTIALS };
+    const lambda = new LambdaClient(config);
+    const role = await createLambdaRole({ clientConfig: config }, 'linked-modules-role');
+    const call = `const out = await new STSClient({}).send(new GetCallerIdentityCommand({})); return { arn: out.Arn };`;
+    await deployFunction(lambda, {
+      FunctionName: 'linked-esm',
+      Role: role,
+      Handler: 'index.handler',
+      files: { 'index.mjs': `import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';\nexport async function handler() { ${call} }` },
+    });
+    await deployFunction(lambda, {
+      FunctionName: 'linked-cjs',
+      Role: role,
+      Handler: 'index.handler',
+      files: { 'index.js': `const { STSClient, GetCallerIdentityCommand } = require('@aws-sdk/client-sts');\nexports.handler = async () => { ${call} };` },
+    });
+    for (const name of ['linked-esm', 'linked-cjs']) {
+      const out = await lambda.send(new InvokeCommand({ FunctionName: name }));
+      expect(out.FunctionError, Buffer.from(out.Payload ?? []).toString()).toBeUndefined();
+      expect(payloadOf(out).arn).toBe(`arn:aws:sts::000000000000:assumed-role/linked-modules-role/${name}`);
+    }
+  });
+});
