@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ResponseCollector } from '../../local-cloud/core/channel/response.ts';
-import { incomingMessage } from '../../local-cloud/core/channel/request.ts';
+import { incomingMessage, MalformedChannelRequest, readChannelRequest } from '../../local-cloud/core/channel/request.ts';
 import { encodeBody, decodeBody, type ChannelResponse } from '../../local-cloud/core/channel/messages.ts';
 import { readBody } from '../../local-cloud/core/http/body.ts';
 
@@ -64,6 +64,44 @@ describe('ResponseCollector', () => {
       expect(answer()).toBeUndefined();
       res.end('too late');
       expect(answer()).toBeUndefined();
+    }
+  });
+});
+
+describe('ResponseCollector refuses what ServerResponse refuses', () => {
+  it('a header name that is no token, a value with a line break; an answer without a body by its status has no length', async () => {
+    const { res, answer } = collect();
+    expect(() => res.setHeader('bad name', 'x')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_HTTP_TOKEN' }));
+    expect(() => res.setHeader('x-split', 'a\r\nx-injected: 1')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CHAR' }));
+    expect(() => res.writeHead(200, { 'x-split': 'a\nb' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CHAR' }));
+    res.write('12345');
+    expect(res.writableLength).toBe(5);
+    res.statusCode = 204;
+    const empty = collect();
+    empty.res.writeHead(204).end();
+    await once(empty.res, 'close');
+    expect((empty.answer() as ChannelResponse).headers.map(([name]) => name)).not.toContain('content-length');
+    res.destroy();
+    expect(answer()).toBeUndefined();
+  });
+});
+
+describe("a worker's request message", () => {
+  const message = (over: Record<string, unknown>) => ({ method: 'GET', path: '/', headers: [['host', '127.0.0.1:1']], body: '', encoding: 'utf8', ...over });
+
+  it('has its header values checked as Node parses them: controls refused, spaces around trimmed', () => {
+    for (const value of ['a\x01b', 'a\x7fb', 'a\u0100b']) {
+      expect(() => readChannelRequest(message({ headers: [['x-v', value]] }))).toThrow(MalformedChannelRequest);
+    }
+    expect(readChannelRequest(message({ headers: [['x-v', ' \tpadded value\t ']] })).headers).toEqual([['x-v', 'padded value']]);
+  });
+
+  it('takes no other types than the wire has (structured clone carries Maps, typed arrays, boxed strings)', () => {
+    const odd = [new Map(), new Uint8Array(3), Object('GET'), 1n, null];
+    for (const value of odd) {
+      for (const field of ['method', 'path', 'headers', 'body', 'encoding']) {
+        expect(() => readChannelRequest(message({ [field]: value }))).toThrow(MalformedChannelRequest);
+      }
     }
   });
 });

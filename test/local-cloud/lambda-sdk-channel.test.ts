@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateQueueCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CloudWatchLogsClient, DescribeLogStreamsCommand, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { startTestCloud, type TestCloud } from '../support/cloud.ts';
 import { createLambdaRole, deployFunction, payloadOf } from '../fixtures/lambda/helpers.ts';
 import type { CloudEvent } from '../../local-cloud/cloud.ts';
@@ -55,6 +56,40 @@ export async function giveUp(event) {
   return { aborted, timedOut, after: (after.Messages ?? []).map((m) => m.Body) };
 }
 
+/** Answers through the callback: Lambda waits for an empty event loop, and an open call must count as work. */
+export function callback(event, context, done) {
+  sqs.send(new GetQueueUrlCommand({ QueueName: 'allowed' })).then((out) => done(null, { url: out.QueueUrl }), done);
+}
+
+/** More calls at once than a client has sockets: they wait their turn, none is dropped. */
+export async function burst(event) {
+  const sent = await Promise.allSettled(
+    Array.from({ length: event.count }, (_, i) => sqs.send(new SendMessageCommand({ QueueUrl: event.idle, MessageBody: String(i) }))),
+  );
+  return { ok: sent.filter((s) => s.status === 'fulfilled').length, failed: [...new Set(sent.filter((s) => s.status === 'rejected').map((s) => s.reason.message))] };
+}
+
+/** Messages the runtime never sends, sent anyway: the cloud ignores them and goes on. */
+export async function forgeRuntime() {
+  const forged = [
+    null,
+    5,
+    'text',
+    { type: 'logs', lines: 5 },
+    { type: 'logs', lines: [[1n, 'a bigint time'], 'not a pair', [Date.now(), 42], [new Date(), 'a Date time'], [Date.now(), 'kept']] },
+    { type: 'result', requestId: 'someone-else', maxMemoryMb: 1n },
+    { type: 'result', requestId: 7 },
+    { type: 'initError', error: new Map() },
+    { type: 'sdkRequest', id: 1.5 },
+    { type: 'sdkAbort', id: 'x' },
+    { type: 'nothing' },
+    new Map([['type', 'logs']]),
+  ];
+  for (const message of forged) process.send(message);
+  console.log('after the forged messages');
+  return 'still here';
+}
+
 /** Sends messages down the channel itself, as a function's own code could, and collects the answers. */
 export async function forge(event) {
   const first = 1_000_000_000;
@@ -104,7 +139,7 @@ async function setUp(sdkChannel: boolean): Promise<Setup> {
   const allowed = (await sqs.send(new CreateQueueCommand({ QueueName: 'allowed' }))).QueueUrl!;
   const denied = (await sqs.send(new CreateQueueCommand({ QueueName: 'denied' }))).QueueUrl!;
   const idle = (await sqs.send(new CreateQueueCommand({ QueueName: 'allowed-idle' }))).QueueUrl!;
-  const role = await createLambdaRole(cloud, 'channel-role');
+  const role = await createLambdaRole(cloud, 'channel-role', { logs: true });
   await new IAMClient(cloud.clientConfig).send(
     new PutRolePolicyCommand({
       RoleName: 'channel-role',
@@ -122,7 +157,7 @@ async function setUp(sdkChannel: boolean): Promise<Setup> {
     }),
   );
   const lambda = new LambdaClient(cloud.clientConfig);
-  for (const handler of ['calls', 'giveUp', 'forge']) {
+  for (const handler of ['calls', 'giveUp', 'forge', 'callback', 'burst', 'forgeRuntime']) {
     await deployFunction(lambda, { FunctionName: handler, Role: role, Handler: `index.${handler}`, Timeout: 10, files: { 'index.mjs': CALLS } });
   }
   return { cloud, lambda, allowed, denied, idle };
@@ -165,6 +200,17 @@ describe("the SDK channel: a function's calls to the cloud", () => {
     expect(viaChannel.badDelay).toMatchObject({ ok: false, name: 'InvalidParameterValue', status: 400 });
     expect(viaChannel.missing).toMatchObject({ ok: false, name: 'QueueDoesNotExist', status: 400 });
     expect(viaChannel.otherService).toMatchObject({ ok: false, name: 'AccessDeniedException', status: 400 });
+  });
+
+  it('keep a callback handler waiting for their answer (an open call counts as work in the event loop)', async () => {
+    expect(await invoke(channel, 'callback', {})).toEqual({ url: channel.allowed });
+    expect(await invoke(http, 'callback', {})).toEqual({ url: http.allowed });
+  });
+
+  it("wait their turn for a client's sockets, as over HTTP: 1,200 at once all arrive", async () => {
+    const viaChannel = await invoke(channel, 'burst', { idle: channel.allowed, count: 1_200 });
+    expect(viaChannel).toEqual({ ok: 1_200, failed: [] });
+    expect(await invoke(http, 'burst', { idle: http.allowed, count: 1_200 })).toEqual(viaChannel);
   });
 
   it("honour the SDK's abort signal and request timeout, and an abandoned long poll ends with its client", async () => {
@@ -229,6 +275,32 @@ describe("the SDK channel: a function's calls to the cloud", () => {
     // And the cloud goes on answering.
     const sqs = new SQSClient(channel.cloud.clientConfig);
     expect((await sqs.send(new GetQueueUrlCommand({ QueueName: 'allowed' }))).QueueUrl).toBe(channel.allowed);
+  });
+});
+
+describe("the worker's channel", () => {
+  it('ignores messages the runtime never sends (null, BigInts, Maps, Dates, wrong shapes); the function, its logs and the state go on', async () => {
+    const events: CloudEvent[] = [];
+    const listen = (event: CloudEvent) => events.push(event);
+    channel.cloud.cloud.events.on('event', listen);
+    const out = await channel.lambda
+      .send(new InvokeCommand({ FunctionName: 'forgeRuntime', LogType: 'Tail' }))
+      .finally(() => channel.cloud.cloud.events.off('event', listen));
+    const tail = Buffer.from(out.LogResult ?? '', 'base64').toString();
+    expect(out.FunctionError, tail).toBeUndefined();
+    expect(payloadOf(out)).toBe('still here');
+    expect(tail).toContain('after the forged messages');
+    expect(tail).toContain('kept');
+    expect(tail).not.toContain('a bigint time');
+    expect(events.filter((e) => (e.status ?? 0) >= 500)).toEqual([]);
+    // The function's log stream reads back whole, and the cloud saves its state.
+    const logs = new CloudWatchLogsClient(channel.cloud.clientConfig);
+    const streams = await logs.send(new DescribeLogStreamsCommand({ logGroupName: '/aws/lambda/forgeRuntime' }));
+    for (const stream of streams.logStreams ?? []) {
+      const read = await logs.send(new GetLogEventsCommand({ logGroupName: '/aws/lambda/forgeRuntime', logStreamName: stream.logStreamName }));
+      expect(read.events?.every((e) => typeof e.timestamp === 'number' && typeof e.message === 'string')).toBe(true);
+    }
+    await channel.cloud.cloud.store.flushed();
   });
 });
 

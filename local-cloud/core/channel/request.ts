@@ -8,13 +8,22 @@ const MAX_PATH_LENGTH = 16 * 1024;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** What Node's parser refuses in a request target: controls, space, DEL, and anything past ASCII. */
 const BAD_TARGET = /[^\x21-\x7e]/;
-const BAD_VALUE = /[\r\n\0]/;
+/** What Node's parser refuses in a header value: control characters other than tab, and DEL. */
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+/**
+ * Past the largest body any service reads (a Lambda code upload: 70 MB and its slack), a body is not
+ * even decoded: 413. Below it, the pipeline applies each operation's own limit, as over HTTP.
+ */
+const MAX_CHANNEL_BODY_BYTES = 80 * 1024 * 1024;
 
-/** A message a worker sent that no HTTP parser would have taken: answered 400 (431 for an oversized head), as Node answers. */
+/**
+ * A message a worker sent that no HTTP parser would have taken: answered 400 (431 for an oversized
+ * head), as Node answers; 413 for a body past anything the cloud reads, as core/http/body.ts answers.
+ */
 export class MalformedChannelRequest extends Error {
   constructor(
     message: string,
-    readonly status: 400 | 431 = 400,
+    readonly status: 400 | 413 | 431 = 400,
   ) {
     super(message);
   }
@@ -36,10 +45,12 @@ export function readChannelRequest(message: Record<string, unknown>): ChannelReq
   const pairs: Array<[string, string]> = [];
   for (const entry of headers as unknown[]) {
     if (!Array.isArray(entry) || entry.length !== 2) throw new MalformedChannelRequest('invalid header');
-    const [name, value] = entry as unknown[];
-    if (typeof name !== 'string' || !TOKEN.test(name) || typeof value !== 'string' || BAD_VALUE.test(value)) {
+    const [name, raw] = entry as unknown[];
+    if (typeof name !== 'string' || !TOKEN.test(name) || typeof raw !== 'string' || BAD_VALUE.test(raw)) {
       throw new MalformedChannelRequest('invalid header');
     }
+    // The parser drops the spaces and tabs around a value.
+    const value = raw.replace(/^[\t ]+|[\t ]+$/g, '');
     const lower = name.toLowerCase();
     if (seen.has(lower)) throw new MalformedChannelRequest(`header ${lower.slice(0, 40)} repeated`);
     seen.add(lower);
@@ -48,6 +59,9 @@ export function readChannelRequest(message: Record<string, unknown>): ChannelReq
     pairs.push([name, value]);
   }
   if (typeof body !== 'string' || (encoding !== 'utf8' && encoding !== 'base64')) throw new MalformedChannelRequest('invalid body');
+  // Not decoded past what any request may carry: a UTF-8 character is at least one byte, four base64 characters three.
+  const least = encoding === 'utf8' ? body.length : Math.floor((body.length * 3) / 4) - 2;
+  if (least > MAX_CHANNEL_BODY_BYTES) throw new MalformedChannelRequest('request entity too large', 413);
   return { method, path, headers: pairs, body: decodeBody(body, encoding) };
 }
 

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
+import { validateHeaderName, validateHeaderValue, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import type { ChannelResponse } from './messages.ts';
 
 /**
@@ -21,6 +21,7 @@ export class ResponseCollector extends EventEmitter {
   readonly socket = null;
   private readonly headers = new Map<string, OutgoingHttpHeader>();
   private readonly chunks: Buffer[] = [];
+  private buffered = 0;
   private closed = false;
   private settled = false;
 
@@ -36,13 +37,16 @@ export class ResponseCollector extends EventEmitter {
     return this.writableEnded;
   }
 
-  /** Nothing waits for a slow reader here. */
+  /** What waits for the reader: the whole answer until it ends (an endless stream meets its writer's limit). */
   get writableLength(): number {
-    return 0;
+    return this.buffered;
   }
 
+  /** Refuses what ServerResponse refuses: a name that is no token, a value with a line break or past Latin-1. */
   setHeader(name: string, value: OutgoingHttpHeader): this {
     if (this.headersSent) throw headersSent('set');
+    validateHeaderName(name);
+    for (const one of Array.isArray(value) ? value : [value]) validateHeaderValue(name, String(one));
     this.headers.set(name.toLowerCase(), value);
     return this;
   }
@@ -87,7 +91,9 @@ export class ResponseCollector extends EventEmitter {
     if (this.writableEnded) return false;
     if (!this.headersSent) this.writeHead(this.statusCode);
     if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
-    this.chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, encoding ?? 'utf8') : Buffer.from(chunk));
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, encoding ?? 'utf8') : Buffer.from(chunk);
+    this.chunks.push(bytes);
+    this.buffered += bytes.length;
     if (callback) process.nextTick(callback);
     return true;
   }
@@ -128,7 +134,9 @@ export class ResponseCollector extends EventEmitter {
     const headers: Array<[string, string]> = [];
     for (const [name, value] of this.headers) headers.push([name, Array.isArray(value) ? value.join(', ') : String(value)]);
     if (this.sendDate && !this.headers.has('date')) headers.push(['date', new Date().toUTCString()]);
-    if (!this.headers.has('content-length') && !this.headers.has('transfer-encoding')) headers.push(['content-length', String(body.length)]);
+    // As Node: no length for an answer that has no body by its status.
+    const bodiless = this.statusCode === 204 || this.statusCode === 304 || (this.statusCode >= 100 && this.statusCode < 200);
+    if (!bodiless && !this.headers.has('content-length') && !this.headers.has('transfer-encoding')) headers.push(['content-length', String(body.length)]);
     return { status: this.statusCode, headers, body };
   }
 

@@ -34,6 +34,7 @@ interface AbortSignalLike {
   reason?: unknown;
   addEventListener?: (type: 'abort', listener: () => void, options?: { once: boolean }) => void;
   removeEventListener?: (type: 'abort', listener: () => void) => void;
+  onabort?: (() => void) | null;
 }
 
 interface HandleOptions {
@@ -42,6 +43,9 @@ interface HandleOptions {
 }
 
 interface HandlerConfig {
+  /** The agent whose sockets bound the handler's concurrent requests (made on first use, as NodeHttpHandler does). */
+  httpAgent?: { maxSockets?: number };
+  httpAgentProvider?: () => Promise<{ maxSockets?: number }>;
   requestTimeout?: number;
   socketTimeout?: number;
   defaultSocketTimeout?: number;
@@ -105,9 +109,32 @@ export function installSdkChannel(options: SdkChannelOptions): { answer(message:
     proto.handle = async function (this: HandlerInstance, request: SmithyRequest, handleOptions: HandleOptions = {}) {
       if (!takesTheChannel(request, options.port)) return original.call(this, request, handleOptions);
       this.config ??= await this.configProvider;
-      return exchange(this.config, request, handleOptions, protocols);
+      const config = this.config;
+      config.httpAgent ??= await config.httpAgentProvider?.();
+      // The agent's sockets bound how many requests one client has open; the rest wait their turn, as over HTTP.
+      const slots = slotsOf(this, config.httpAgent?.maxSockets);
+      await slots.take();
+      try {
+        return await exchange(config, request, handleOptions, protocols);
+      } finally {
+        slots.give();
+      }
     };
   }
+
+  /**
+   * An open call keeps the event loop alive, as its socket does over HTTP (a handler that answers
+   * through its callback waits for an empty loop, and the IPC channel itself does not count).
+   */
+  let keepAlive: NodeJS.Timeout | undefined;
+  const opened = () => {
+    keepAlive ??= setInterval(() => undefined, 2 ** 30);
+  };
+  const closed = () => {
+    if (waiting.size > 0 || !keepAlive) return;
+    clearInterval(keepAlive);
+    keepAlive = undefined;
+  };
 
   function exchange(
     config: HandlerConfig,
@@ -121,6 +148,7 @@ export function installSdkChannel(options: SdkChannelOptions): { answer(message:
       const timers: NodeJS.Timeout[] = [];
       const finish = () => {
         waiting.delete(id);
+        closed();
         for (const timer of timers) clearTimeout(timer);
         abortSignal?.removeEventListener?.('abort', onAbort);
       };
@@ -130,7 +158,8 @@ export function installSdkChannel(options: SdkChannelOptions): { answer(message:
         reject(error);
       };
       const onAbort = () => giveUp(abortError(abortSignal!));
-      abortSignal?.addEventListener?.('abort', onAbort, { once: true });
+      if (typeof abortSignal?.addEventListener === 'function') abortSignal.addEventListener('abort', onAbort, { once: true });
+      else if (abortSignal) abortSignal.onabort = onAbort;
 
       // NodeHttpHandler's own timeouts, with its messages: requestTimeout warns unless told to
       // throw; a socket timeout (configured, or the service's default) fails the request.
@@ -147,17 +176,21 @@ export function installSdkChannel(options: SdkChannelOptions): { answer(message:
       const socketMs = config.socketTimeout ?? positive(config.defaultSocketTimeout);
       if (socketMs && socketMs > 0) {
         const origin = config.socketTimeout === undefined ? 'service default socket timeout' : 'configured by client requestHandler';
+        // NodeHttpHandler starts counting a timeout of 6 s or more once 3 s have passed.
+        const startsAfterMs = socketMs < 6000 ? 0 : 3000;
         timers.push(
           setTimeout(
             () => giveUp(Object.assign(new Error(`@smithy/node-http-handler - the request socket timed out after ${socketMs} ms of inactivity (${origin}).`), { name: 'TimeoutError' })),
-            socketMs,
+            startsAfterMs + socketMs,
           ),
         );
       }
 
+      opened();
       waiting.set(id, (message) => {
         finish();
-        if ('reset' in message) return reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+        // Node's error for a dropped connection; NodeHttpHandler names ECONNRESET a TimeoutError.
+        if ('reset' in message) return reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET', name: 'TimeoutError' }));
         const headers: Record<string, string> = {};
         for (const [name, value] of message.headers) headers[name] = value;
         const body = new Readable({ read() {} });
@@ -220,8 +253,40 @@ function positive(value: number | undefined): number | undefined {
 /** NodeHttpHandler's AbortError. */
 function abortError(signal: AbortSignalLike): Error {
   const reason = signal.reason;
-  const error = new Error(reason !== undefined && !(reason instanceof Error) ? String(reason) : 'Request aborted');
+  const error = new Error(reason && !(reason instanceof Error) ? String(reason) : 'Request aborted');
   error.name = 'AbortError';
   if (reason instanceof Error) error.cause = reason;
   return error;
+}
+
+/** One client's requests in flight, at most its agent's sockets (NodeHttpHandler's default agent has 50). */
+class Slots {
+  private open = 0;
+  private readonly queue: Array<() => void> = [];
+  constructor(private readonly max: number) {}
+
+  take(): Promise<void> {
+    if (this.open < this.max) {
+      this.open++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.queue.push(resolve));
+  }
+
+  give(): void {
+    const next = this.queue.shift();
+    if (next) next();
+    else this.open--;
+  }
+}
+
+const slotsByHandler = new WeakMap<object, Slots>();
+
+function slotsOf(handler: object, maxSockets: number | undefined): Slots {
+  let slots = slotsByHandler.get(handler);
+  if (!slots) {
+    const max = typeof maxSockets === 'number' && maxSockets >= 1 ? maxSockets : 50;
+    slotsByHandler.set(handler, (slots = new Slots(max)));
+  }
+  return slots;
 }

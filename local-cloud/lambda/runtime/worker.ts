@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { RuntimeFiles } from './build.ts';
 import { encodeBody, type SdkChannel, type SdkRequestMessage } from '../../core/channel/index.ts';
 import type { ErrorDocument, InitMessage, InvokeMessage, ParentMessage, WorkerMessage } from './messages.ts';
+import { readWorkerMessage } from './worker-message.ts';
 
 export type InitOutcome =
   | { kind: 'ready' }
@@ -32,10 +33,16 @@ export interface WorkerOptions {
   sdkChannel?: SdkChannel;
 }
 
-/** SDK calls one worker may have open over its channel; the SDK's own default is 50 sockets per client. */
-const MAX_OPEN_SDK_CALLS = 1_000;
+/**
+ * SDK calls one worker may have open over its channel: each client already keeps to its agent's
+ * sockets (50 by default, sdk-channel.ts), so only a flood of forged messages meets this.
+ */
+const MAX_OPEN_SDK_CALLS = 10_000;
 
 type Event = WorkerMessage | { type: 'exit' } | { type: 'timeout' };
+
+/** Events kept for the next wait when none was waiting; the runtime itself sends one at a time. */
+const MAX_EARLY_EVENTS = 100;
 
 /**
  * One worker process as the local cloud sees it: a child Node process (bootstrap.mjs) reached over
@@ -48,6 +55,8 @@ export class WorkerProcess {
   private readonly exited: Promise<void>;
   private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private waiter: ((event: Event) => void) | undefined;
+  /** Events that came while nothing waited (two messages can arrive in one read): the next wait takes them first. */
+  private readonly early: Event[] = [];
   private readonly openSdkCalls = new Map<number, AbortController>();
 
   constructor(private readonly options: WorkerOptions) {
@@ -64,11 +73,13 @@ export class WorkerProcess {
       serialization: 'advanced',
     });
     this.pid = this.child.pid;
-    this.child.on('message', (message: WorkerMessage) => {
+    this.child.on('message', (raw: unknown) => {
+      const message = readWorkerMessage(raw);
+      if (!message) return;
       if (message.lines) for (const [at, line] of message.lines) options.onLine(line, at);
       if (message.type === 'sdkRequest') this.answerSdkCall(message);
       else if (message.type === 'sdkAbort') this.openSdkCalls.get(message.id)?.abort();
-      else if (message.type !== 'logs') this.waiter?.(message);
+      else if (message.type !== 'logs') this.deliver(message);
     });
     this.exited = new Promise((resolve) => {
       const done = (code: number | null, signal: NodeJS.Signals | null) => {
@@ -76,7 +87,7 @@ export class WorkerProcess {
         this.exit = { code, signal };
         // Its open calls lose their client, as when a process dies with connections open.
         for (const call of this.openSdkCalls.values()) call.abort();
-        this.waiter?.({ type: 'exit' });
+        this.deliver({ type: 'exit' });
         options.onExit();
         resolve();
       };
@@ -153,7 +164,15 @@ export class WorkerProcess {
     this.child.send(message, (err) => void err);
   }
 
+  private deliver(event: Event): void {
+    if (this.waiter) return this.waiter(event);
+    // Only a worker's own code sends what nobody waits for; a bounded few are kept.
+    if (this.early.length < MAX_EARLY_EVENTS) this.early.push(event);
+  }
+
   private next(limitMs: number): Promise<Event> {
+    const early = this.early.shift();
+    if (early) return Promise.resolve(early);
     return new Promise((resolve) => {
       if (this.exit) return resolve({ type: 'exit' });
       const timer = setTimeout(() => settle({ type: 'timeout' }), limitMs);
