@@ -104,7 +104,7 @@ async function init(message: InitMessage): Promise<void> {
   try {
     const taskRoot = realpathSync(message.taskRoot);
     if (message.fence) installResolution(taskRoot, message);
-    if (message.sdkChannelPort) sdkChannel = installSdkChannel({ port: message.sdkChannelPort, send: (request) => send(request) });
+    if (message.sdkChannelPort) sdkChannel = installSdkChannel({ port: message.sdkChannelPort, send });
     const app = await loadModule(taskRoot, message.handler);
     handler = resolveHandler(app, message.handler);
     send({ type: 'ready' });

@@ -145,7 +145,7 @@ export class WorkerProcess {
   private answerSdkCall(message: SdkRequestMessage): void {
     const id = message.id;
     const channel = this.options.sdkChannel;
-    if (!Number.isSafeInteger(id) || this.openSdkCalls.has(id)) return; // not the runtime's own message: nothing to answer
+    if (this.openSdkCalls.has(id)) return; // an id already open is not the runtime's own message (readWorkerMessage checked its shape)
     if (!channel || this.openSdkCalls.size >= MAX_OPEN_SDK_CALLS) return this.post({ type: 'sdkResponse', id, reset: true });
     const call = new AbortController();
     this.openSdkCalls.set(id, call);
