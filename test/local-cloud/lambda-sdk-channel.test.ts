@@ -247,11 +247,13 @@ describe("the SDK channel: a function's calls to the cloud", () => {
     // Well formed, but no signature: the pipeline refuses it as it would over HTTP.
     const unsigned = unsignedPost(host);
     const proto = get({ headers: [host, ['__proto__', 'polluted'], ['constructor', 'x']] });
+    // A cross-site request's marks meet the browser guard on the channel too.
+    const crossSite = { ...unsignedPost(host), headers: [...unsignedPost(host).headers, ['origin', 'http://evil.example']] };
 
     const events: CloudEvent[] = [];
     const listen = (event: CloudEvent) => events.push(event);
     channel.cloud.cloud.events.on('event', listen);
-    const answers = await invoke(channel, 'forge', { messages: [...malformed, oversized, unsigned, proto, hugeBody] }).finally(() =>
+    const answers = await invoke(channel, 'forge', { messages: [...malformed, oversized, unsigned, proto, hugeBody, crossSite] }).finally(() =>
       channel.cloud.cloud.events.off('event', listen),
     );
 
@@ -266,6 +268,15 @@ describe("the SDK channel: a function's calls to the cloud", () => {
     expect(answers[malformed.length + 2].status).toBeGreaterThanOrEqual(400);
     expect(answers[malformed.length + 2].status).toBeLessThan(500);
     expect(answers[malformed.length + 3].status).toBe(413);
+    const refusedCrossSite = answers[malformed.length + 4];
+    const crossSiteOverHttp = await fetch(channel.cloud.url, {
+      method: 'POST',
+      headers: Object.fromEntries(crossSite.headers.slice(1)),
+      body: crossSite.body,
+    });
+    expect(refusedCrossSite.status).toBe(403);
+    expect(refusedCrossSite.status).toBe(crossSiteOverHttp.status);
+    expect(refusedCrossSite.body).toBe(await crossSiteOverHttp.text());
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getPrototypeOf({})).toBe(Object.prototype);
     const refused = events.filter((e) => e.action === 'malformed request');
