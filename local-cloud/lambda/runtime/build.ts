@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 
 /** The worker's files, bundled to plain JavaScript. */
 export interface RuntimeFiles {
-  /** Path of the worker entry (bootstrap.mjs). */
+  /** Path of the worker entry (bootstrap.cjs). */
   bootstrap: string;
   /** file URL of the ESM resolve hooks module. */
   hooksUrl: string;
@@ -24,18 +24,16 @@ const source = (file: string) => fileURLToPath(new URL(file, import.meta.url));
  * promise). Workers run these on a bare Node: no TypeScript loader touches the function's code.
  */
 export async function buildRuntime(dir: string): Promise<RuntimeFiles> {
-  await build({
-    entryPoints: { bootstrap: source('./bootstrap.ts'), 'resolve-hooks': source('./resolve-hooks.ts') },
-    outdir: dir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'silent',
-  });
+  const common = { outdir: dir, bundle: true, platform: 'node', target: 'node20', logLevel: 'silent' } as const;
+  await Promise.all([
+    // CommonJS: a worker reaches its first line ~40 ms sooner than from an ES module, whose loader
+    // (and the namespaces of the built-ins it imports, node:http's above all) costs every cold start.
+    build({ ...common, entryPoints: { bootstrap: source('./bootstrap.ts') }, outExtension: { '.js': '.cjs' }, format: 'cjs' }),
+    // Node loads resolve hooks as an ES module.
+    build({ ...common, entryPoints: { 'resolve-hooks': source('./resolve-hooks.ts') }, outExtension: { '.js': '.mjs' }, format: 'esm' }),
+  ]);
   return {
-    bootstrap: join(dir, 'bootstrap.mjs'),
+    bootstrap: join(dir, 'bootstrap.cjs'),
     hooksUrl: pathToFileURL(join(dir, 'resolve-hooks.mjs')).href,
     sdkBase: new URL('../../../package.json', import.meta.url).href,
     sdkModules: sdkModuleFolders(),

@@ -45,7 +45,7 @@ type Event = WorkerMessage | { type: 'exit' } | { type: 'timeout' };
 const MAX_EARLY_EVENTS = 100;
 
 /**
- * One worker process as the local cloud sees it: a child Node process (bootstrap.mjs) reached over
+ * One worker process as the local cloud sees it: a child Node process (bootstrap.cjs) reached over
  * IPC. It knows how to start, run one invocation under a deadline, and die; the sandbox above it
  * decides what those outcomes mean for Lambda.
  */
