@@ -77,6 +77,21 @@ export function badRequests(customerId: string): BadRequest[] {
   ];
 }
 
+/**
+ * The first bad request of each error code: what a client sees of the API's refusals. Step 2's
+ * check tries every rule on the function itself; through the API, what is left to prove is that
+ * the body, its Content-Type and the function's 400 pass through unchanged, and a few requests
+ * do that without spending the stage's burst.
+ */
+export function badRequestPerError(customerId: string): BadRequest[] {
+  const seen = new Set<string>();
+  return badRequests(customerId).filter((request) => {
+    if (seen.has(request.error)) return false;
+    seen.add(request.error);
+    return true;
+  });
+}
+
 /** An HTTP answer as the checks see it, from Lambda (the proxy result) or from the API. */
 export interface Answer {
   status: number;

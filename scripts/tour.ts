@@ -25,9 +25,9 @@ import { report } from './report.ts';
 import { planTeardown, teardown } from './teardown.ts';
 
 /**
- * Step 8's orders in the tour, sent in half a second. Every request to the API draws on the stage's
- * one bucket (step 3: 10 tokens, 5 more a second), and the checks after it send their own probes:
- * five orders leave them enough tokens; ten would leave them waiting about a second for refills.
+ * Step 8's orders in the tour, sent in half a second. Every POST /orders draws on one token bucket
+ * (step 3's throttle: 10 tokens, 5 more a second), as do checks 3, 5 and 8: five orders leave
+ * check 8 enough tokens; ten would leave it waiting about a second for refills.
  */
 const TOUR_ORDERS = 5;
 const TOUR_ORDER_RATE = 10;

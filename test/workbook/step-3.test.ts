@@ -110,6 +110,36 @@ describe('step 3: the REST API', () => {
     expect(await drainQueue()).toEqual([]); // the check took its probes back
   });
 
+  it("check:step-3 spends five requests of the stage's burst: it passes on a stage that allows five and no more", async () => {
+    const [api] = await apis();
+    const throttle = (rate: number, burst: number) =>
+      apigw.send(
+        new UpdateStageCommand({
+          restApiId: api.id,
+          stageName: 'v1',
+          patchOperations: [
+            { op: 'replace', path: '/*/*/throttling/rateLimit', value: String(rate) },
+            { op: 'replace', path: '/*/*/throttling/burstLimit', value: String(burst) },
+          ],
+        }),
+      );
+    // A full bucket of five tokens that refills once in 1,000 s: a sixth POST would wait (and time the test out).
+    await throttle(0.001, 5);
+    try {
+      const check = await runScript('check:step-3', cloud.env);
+      expect(check.code, check.output).toBe(0);
+      expect(failures(check.stdout)).toEqual([]);
+      expect(check.stdout).not.toContain('429');
+      // The bucket is empty now: the check took exactly the five.
+      const [apiNow] = await apis();
+      const after = await fetch(invokeUrl(apiNow.id!, 'v1', '/orders'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+      expect(after.status).toBe(429);
+    } finally {
+      await throttle(5, 10);
+    }
+    expect(await drainQueue()).toEqual([]);
+  });
+
   it('running it again is harmless: the same API, one permission statement, a new deployment', async () => {
     const [before] = await apis();
     const output = await deploy(3);
