@@ -119,8 +119,11 @@ describe('every README: the commands and files it names exist', () => {
     expect(code).toContain("join(repoRoot, '.workbook', 'backups', `${step.folder}-${stamp}`)");
     expect(flat('README.md')).toContain('writes the same to `.workbook/bench.json` (`--json FILE`)');
     expect(BENCH_DEFAULTS.jsonFile).toBe('.workbook/bench.json');
-    expect(lesson(0)).toContain('its output goes to `.workbook/local-cloud.log`');
+    expect(lesson(0)).toContain('go to `.workbook/local-cloud.log`; the calls it answers are not logged there');
     expect(code).toMatch(/`\$\{dataDir\}\.log`|local-cloud\.log/);
+    // Started in the background, it is quiet: only `npm run local` in the foreground prints every call.
+    expect(code).toContain("join(repoRoot, 'local-cloud', 'main.ts'), '--quiet']");
+    expect(code).toContain("if (!quiet) local.cloud.events.on('event'");
     expect(lesson(4)).toContain('.workbook/local-cloud/outbox/workbook-order-updates/');
     expect(code).toContain("join(cloud.store.dir, 'outbox')");
   });

@@ -133,6 +133,18 @@ describe('step 4: the order-updates topic', () => {
     for (const giveUpAt = Date.now() + 3000; !mailed('Order o-1: shipped') && Date.now() < giveUpAt; ) await new Promise((r) => setTimeout(r, 10));
     expect(mailed('Order o-1: shipped')).toBe(true);
     expect(mailed('Workbook check: a test update (safe to ignore)')).toBe(false);
+
+    // The lesson's own "publish it yourself" message reaches the mailbox; a plain-text one is filtered out, as on AWS.
+    const lesson = readFileSync('steps/04-topic/README.md', 'utf8');
+    const example = /sns publish --topic-arn TOPIC_ARN --subject 'Hello' \\\n\s*--message '([^']+)'/.exec(lesson)?.[1];
+    expect(example, 'the sns publish example in steps/04-topic/README.md').toBeDefined();
+    const publish = (subject: string, message: string) =>
+      sns.send(new PublishCommand({ TopicArn: topicArn('mail'), Subject: subject, Message: message, MessageAttributes: { status: { DataType: 'String', StringValue: 'test' } } }));
+    await publish('Plain text', 'a message for every subscriber');
+    await publish('Hello', example!);
+    for (const giveUpAt = Date.now() + 3000; !mailed('Hello') && Date.now() < giveUpAt; ) await new Promise((r) => setTimeout(r, 10));
+    expect(mailed('Hello')).toBe(true);
+    expect(mailed('Plain text')).toBe(false); // published before the example, which has arrived: it was filtered out
   });
 
   it('a NOTIFY_EMAIL that is not an address stops the step with what to do', async () => {
