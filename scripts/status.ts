@@ -5,9 +5,10 @@
  * seconds, even on AWS); with `--deep` at the behaviour too — probes through the queue, the
  * functions, the topic and the table, which takes minutes on AWS.
  *
- * A step is ✔ only when no blank is left and its check passed; ○ has blanks to fill in; ✘ says
- * what is wrong (never the title of the verification that failed, which states what should be
- * true); – says what could not be verified (a skipped verification is never a pass).
+ * A step is ✔ only when no blank is left and its check passed; ○ has blanks to fill in, or waits
+ * for an earlier step (its check stopped at something that step makes); ✘ says what is wrong
+ * (never the title of the verification that failed, which states what should be true); – says
+ * what could not be verified (a skipped verification is never a pass).
  */
 import { loadCheck, runCheck, type CheckOutcome, type CheckResult } from '../checks/kit.ts';
 import { resolveTarget } from '../lib/config.ts';
@@ -77,8 +78,11 @@ const plural = (count: number, word: string) => `${count} ${word}${count === 1 ?
 /** Done: no blank left, and the check passed. */
 const isDone = (s: StepStatus) => s.blanks?.length === 0 && s.outcome?.verdict === 'pass';
 
-/** The step's head line (mark and text) and the line under it: blanks · deployed · check. */
-export function describeStep(s: StepStatus): { mark: 'pass' | 'fail' | 'incomplete' | 'todo'; text: string; detail: string } {
+/**
+ * The step's head line (mark and text) and the line under it: blanks · deployed · check.
+ * `waitingFor`: the first earlier step not done, if any.
+ */
+export function describeStep(s: StepStatus, waitingFor?: number): { mark: 'pass' | 'fail' | 'incomplete' | 'todo'; text: string; detail: string } {
   const line = statusLine(s.step, s.outcome, s.error);
   const deployed = deployedOf(s.outcome);
   const blanks = s.blanks === undefined
@@ -90,6 +94,10 @@ export function describeStep(s: StepStatus): { mark: 'pass' | 'fail' | 'incomple
   if (s.blanks && s.blanks.length > 0 && s.outcome) {
     // Still to do: the check's ✘ (nothing deployed yet, as a rule) says nothing the blank does not.
     return { mark: 'todo', text: `step ${s.step.number}  ${s.step.title}: ${plural(s.blanks.length, 'blank')} to fill in`, detail };
+  }
+  if (waitingFor !== undefined && s.outcome && s.outcome.verdict !== 'pass' && deployed === 'not checked') {
+    // Its check stopped at something an earlier step makes: what is wrong is there, not here.
+    return { mark: 'todo', text: `step ${s.step.number}  ${s.step.title}: waits for step ${waitingFor}, not done yet`, detail };
   }
   return { mark: line.mark, text: line.text, detail };
 }
@@ -123,8 +131,9 @@ export async function status(options: StatusOptions): Promise<number> {
     const check = await loadCheck(step.number);
     const { result: outcome, error } = await captureOutput(() => runCheck(check, { behaviour: options.deep }));
     const state: StepStatus = { step, blanks: blanksOf(step), outcome, error };
+    const waitingFor = statuses.find((earlier) => !isDone(earlier))?.step.number;
     statuses.push(state);
-    const { mark, text, detail } = describeStep(state);
+    const { mark, text, detail } = describeStep(state, waitingFor);
     if (mark === 'pass') ok(text);
     else if (mark === 'fail') fail(dimAfterTitle(text, step));
     else if (mark === 'todo') say(`${colors.blue('○')} ${dimAfterTitle(text, step)}`);

@@ -137,6 +137,9 @@ describe('npm run status on a copy of the repository, as a learner goes', () => 
     expect(detailOf(result.stdout, 2)).toMatch(/^blanks: \d+ left, the first at steps\/02-intake-lambda\/\S+:\d+ · deployed: not checked \(an earlier step is missing\) · check: fails$/);
     expect(lineOf(result.stdout, 4)).toMatch(/^✘ step 4 {2}The order-updates topic: there is no topic named workbook-order-updates/);
     expect(detailOf(result.stdout, 4)).toBe('blanks: none left · deployed: no · check: fails');
+    // Step 8 has no blanks and nothing of its own: its check stops at the pipeline steps 1–7 make, so it waits.
+    expect(lineOf(result.stdout, 8)).toBe('○ step 8  Orders end to end, traced to the table: waits for step 1, not done yet');
+    expect(detailOf(result.stdout, 8)).toBe('blanks: none left · deployed: not checked (an earlier step is missing) · check: fails');
     expect(nextOf(result.stdout)).toMatch(new RegExp(`^fill in the blank at steps/01-queue/deploy\\.ts:${line} \\(step 1: .+\\), then run \`npm run step:1\`\\.$`));
   }, 90_000);
 
@@ -192,6 +195,16 @@ describe('deployedOf and nextStep', () => {
     const stopped: StepStatus = { step, blanks: [], error: new Error('boom') };
     expect(nextStep([stopped])?.text).toBe('`npm run check:step-3` shows why the check stopped.');
     expect(describeStep(stopped)).toEqual({ mark: 'fail', text: 'step 3  The REST API: POST /orders: the check stopped: boom', detail: 'blanks: none left · deployed: not checked (an earlier step is missing) · check: stopped' });
+    // Stopped at an earlier step's resource: waits for the first step not done; with none, what is wrong is said.
+    const prerequisite: StepStatus = { step, blanks: [], outcome: outcome('fail', [{ label: 'the function exists (step 2)', outcome: 'fail', wrong: 'there is no function workbook-intake.' }]) };
+    expect(describeStep(prerequisite, 2)).toEqual({
+      mark: 'todo',
+      text: 'step 3  The REST API: POST /orders: waits for step 2, not done yet',
+      detail: 'blanks: none left · deployed: not checked (an earlier step is missing) · check: fails',
+    });
+    expect(describeStep(prerequisite)).toMatchObject({ mark: 'fail', text: 'step 3  The REST API: POST /orders: there is no function workbook-intake' });
+    // Its own resource missing is its own failure, whatever comes before.
+    expect(describeStep(notDeployed, 1).mark).toBe('fail');
     const missing: StepStatus = { step, blanks: undefined, outcome: outcome('pass', []) };
     expect(nextStep([missing])?.text).toBe('steps/03-api is missing or unreadable: `npm run reset 3` brings its committed version back.');
     // Passed, deployed from solutions/, but the learner's blank is left: not done.
