@@ -1,4 +1,5 @@
-import { lstatSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,28 +11,36 @@ import { createLambdaRole, deployFunction, payloadOf } from '../fixtures/lambda/
 
 /**
  * A project whose node_modules is a link to another folder (a shared install, a container's
- * volume), with the data folder inside it, so that the module fence is on: a function still
- * gets the runtime-provided SDK. Its imports resolve from the install's node_modules by the name
- * the install has for it, which the sandbox must be allowed to read as well as the folder it
- * points to.
+ * volume), here a link to a link, with the data folder inside it, so that the module fence is
+ * on: a function still gets the runtime-provided SDK. Its imports resolve from the install's
+ * node_modules by the name the install has for it, and Node reads every link on the way to the
+ * real folder: the sandbox must be allowed to read each of them.
  */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 let copy: string;
+let shared: string;
 let cloud: CloudProcess;
 
 beforeAll(async () => {
   copy = copyOfRepository(REPO_ROOT, 'workbook-linked-modules-');
+  // copy/node_modules → shared/node_modules → the repository's node_modules (itself a link, in some checkouts).
+  shared = mkdtempSync(join(tmpdir(), 'workbook-shared-install-'));
+  symlinkSync(readlinkSync(join(copy, 'node_modules')), join(shared, 'node_modules'), 'dir');
+  rmSync(join(copy, 'node_modules'));
+  symlinkSync(join(shared, 'node_modules'), join(copy, 'node_modules'), 'dir');
   cloud = await startCloudProcess(join(copy, '.workbook', 'local-cloud'), {}, copy);
 }, 60_000);
 afterAll(async () => {
   await cloud?.kill();
   if (copy) rmSync(copy, { recursive: true, force: true });
+  if (shared) rmSync(shared, { recursive: true, force: true });
 });
 
-describe('a project whose node_modules is a link', () => {
+describe('a project whose node_modules is a link to a link', () => {
   it('runs a function that imports the runtime-provided SDK (ES module and CommonJS)', async () => {
     expect(lstatSync(join(copy, 'node_modules')).isSymbolicLink()).toBe(true);
+    expect(lstatSync(join(shared, 'node_modules')).isSymbolicLink()).toBe(true);
     const config = { endpoint: cloud.url, region: 'us-east-1', credentials: TEST_CREDENTIALS };
     const lambda = new LambdaClient(config);
     const role = await createLambdaRole({ clientConfig: config }, 'linked-modules-role');

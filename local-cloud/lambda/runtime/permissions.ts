@@ -1,5 +1,5 @@
-import { realpathSync } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { RuntimeFiles } from './build.ts';
 import { runningNode, type NodeFeatures } from './node-binary.ts';
 
@@ -67,16 +67,33 @@ export function permissionFlags(grants: SandboxGrants, node: NodeFeatures = runn
 }
 
 /**
- * Each path as given and as its real path, once each: Node compares the path a call names with
- * the grants, and code may name either (a data folder under /tmp on macOS, a symbolic link).
+ * Each path as given, every link it leads through, and its real path, once each: Node compares
+ * the path a call names with the grants, and code may name any of them (a data folder under /tmp
+ * on macOS; a node_modules that links to another link, which module resolution reads on its way).
  */
 function unique(paths: string[]): string[] {
-  const all = paths.flatMap((path) => {
+  return [...new Set(paths.flatMap(namesOf))];
+}
+
+/** A link to a link to a link… ends somewhere; a loop does not (Linux gives up after 40). */
+const MAX_LINK_HOPS = 40;
+
+function namesOf(path: string): string[] {
+  const names = [path];
+  let current = path;
+  for (let hop = 0; hop < MAX_LINK_HOPS; hop++) {
     try {
-      return [path, realpathSync(path)];
+      if (!lstatSync(current).isSymbolicLink()) break;
+      current = resolve(dirname(current), readlinkSync(current));
     } catch {
-      return [path];
+      break;
     }
-  });
-  return [...new Set(all)];
+    names.push(current);
+  }
+  try {
+    names.push(realpathSync(path));
+  } catch {
+    // Not there (yet): the names so far are all there is to grant.
+  }
+  return names;
 }
