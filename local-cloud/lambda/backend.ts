@@ -1,6 +1,6 @@
 import { dict } from '../core/dict.ts';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Cloud } from '../cloud.ts';
@@ -120,7 +120,10 @@ export class LambdaBackend {
 
   constructor(readonly cloud: Cloud) {
     this.ownsRoot = cloud.store.dir === null;
-    this.root = cloud.store.dir ? join(cloud.store.dir, 'lambda') : mkdtempSync(join(tmpdir(), 'local-cloud-lambda-'));
+    // By its real path: a worker resolving its code reads every link on the way, and a link above the data
+    // folder (macOS's /tmp, a project reached through a link) is not the worker's to read.
+    const dataDir = cloud.store.dir;
+    this.root = dataDir ? join(realpathSync(dataDir), 'lambda') : realpathSync(mkdtempSync(join(tmpdir(), 'local-cloud-lambda-')));
     this.code = new CodeStore(this.root);
     this.load();
     const resolve = (ref: string, qualifier?: string) => this.settledFunction(ref, qualifier);

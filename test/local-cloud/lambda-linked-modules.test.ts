@@ -1,4 +1,4 @@
-import { lstatSync, mkdtempSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { copyOfRepository } from '../support/committed-steps.ts';
 import { startCloudProcess, type CloudProcess } from '../support/process.ts';
-import { TEST_CREDENTIALS } from '../support/cloud.ts';
+import { TEST_CREDENTIALS, startTestCloud } from '../support/cloud.ts';
 import { createLambdaRole, deployFunction, payloadOf } from '../fixtures/lambda/helpers.ts';
 
 /**
@@ -61,6 +61,33 @@ describe('a project whose node_modules is a link to a link', () => {
       const out = await lambda.send(new InvokeCommand({ FunctionName: name }));
       expect(out.FunctionError, Buffer.from(out.Payload ?? []).toString()).toBeUndefined();
       expect(payloadOf(out).arn).toBe(`arn:aws:sts::000000000000:assumed-role/linked-modules-role/${name}`);
+    }
+  });
+});
+
+describe('a data folder reached through a link (LOCAL_CLOUD_DATA under macOS\'s /tmp, a linked home)', () => {
+  it('runs functions: a worker is handed real paths, as it may not read the link above them', async () => {
+    const real = mkdtempSync(join(tmpdir(), 'workbook-real-data-'));
+    const links = mkdtempSync(join(tmpdir(), 'workbook-data-link-'));
+    symlinkSync(real, join(links, 'home'), 'dir');
+    mkdirSync(join(links, 'home', 'data'));
+    const linked = await startTestCloud({ dataDir: join(links, 'home', 'data') });
+    try {
+      const lambda = new LambdaClient(linked.clientConfig);
+      const role = await createLambdaRole(linked, 'linked-data-role');
+      await deployFunction(lambda, {
+        FunctionName: 'through-a-link',
+        Role: role,
+        Handler: 'index.handler',
+        files: { 'index.mjs': `import { writeFileSync } from 'node:fs';\nimport { tmpdir } from 'node:os';\nexport async function handler() { writeFileSync(tmpdir() + '/x', 'y'); return { ok: true }; }` },
+      });
+      const out = await lambda.send(new InvokeCommand({ FunctionName: 'through-a-link' }));
+      expect(out.FunctionError, Buffer.from(out.Payload ?? []).toString()).toBeUndefined();
+      expect(payloadOf(out)).toEqual({ ok: true });
+    } finally {
+      await linked.close();
+      rmSync(links, { recursive: true, force: true });
+      rmSync(real, { recursive: true, force: true });
     }
   });
 });
