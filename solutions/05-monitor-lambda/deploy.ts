@@ -55,6 +55,7 @@ import { HANDLER, bundleHandler, oneChangeAtATime, waitUntilFunctionSettled, whe
 import { names, workbookTagList, workbookTags } from '../../lib/names.ts';
 import { refuseUnlessOurs } from '../../lib/ownership.ts';
 import { cmd, detail, heading, next, ok } from '../../lib/output.ts';
+import { granted } from '../../lib/policy-text.ts';
 import { MONITOR_TIMEOUT_SECONDS } from '../../lib/pipeline.ts';
 import { runWhenExecuted } from '../../lib/steps.ts';
 import { todo } from '../../lib/todo.ts';
@@ -109,7 +110,7 @@ export async function deploy() {
     ],
   };
   await iam.send(new PutRolePolicyCommand({ RoleName: n.monitorRole, PolicyName: POLICY_NAME, PolicyDocument: JSON.stringify(policy) }));
-  ok(`${n.monitorRole}: may consume ${n.ordersQueue}, publish to ${n.updatesTopic} and write logs; nothing else`);
+  ok(`${n.monitorRole}: assumable by Lambda; may write logs; ${POLICY_NAME}: ${granted(policy.Statement)}`);
   detail(roleArn);
 
   // 2. The log group, with our tag and a retention period (Lambda would make one with neither).

@@ -65,6 +65,7 @@ import { HANDLER, bundleHandler, oneChangeAtATime, waitUntilFunctionSettled, whe
 import { TAG_KEY, names, workbookTagList, workbookTags } from '../../lib/names.ts';
 import { refuseUnlessOurs } from '../../lib/ownership.ts';
 import { cmd, detail, heading, next, ok, say } from '../../lib/output.ts';
+import { granted } from '../../lib/policy-text.ts';
 import { managedPolicyArn, partitionOfArn } from '../../lib/partition.ts';
 import { runWhenExecuted } from '../../lib/steps.ts';
 import { todo } from '../../lib/todo.ts';
@@ -115,7 +116,7 @@ export async function deploy() {
     Statement: [{ Effect: 'Allow', Action: 'dynamodb:Query', Resource: tableArn }],
   };
   await iam.send(new PutRolePolicyCommand({ RoleName: n.statusRole, PolicyName: READ_POLICY_NAME, PolicyDocument: JSON.stringify(readPolicy) }));
-  ok(`${n.statusRole}: assumable by Lambda; may write logs and dynamodb:Query ${n.orderEventsTable}, nothing else`);
+  ok(`${n.statusRole}: assumable by Lambda; may write logs; ${READ_POLICY_NAME}: ${granted(readPolicy.Statement)}`);
   detail(roleArn);
 
   // 2. The log group, before the function: with our tag and a retention period.

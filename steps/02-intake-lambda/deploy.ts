@@ -45,6 +45,7 @@ import { HANDLER, bundleHandler, oneChangeAtATime, waitUntilFunctionSettled, whe
 import { names, workbookTagList, workbookTags } from '../../lib/names.ts';
 import { refuseUnlessOurs } from '../../lib/ownership.ts';
 import { cmd, detail, heading, next, ok } from '../../lib/output.ts';
+import { granted } from '../../lib/policy-text.ts';
 import { runWhenExecuted } from '../../lib/steps.ts';
 import { todo } from '../../lib/todo.ts';
 
@@ -235,15 +236,6 @@ function configurationDiffers(current: FunctionConfiguration, wanted: Omit<Funct
 }
 
 const kilobytes = (bytes: number) => `${Math.round(bytes / 1024)} KB`;
-
-/** What the statements that were put allow, in a few words: "Allow sqs:SendMessage on arn:…". */
-function granted(statements: readonly unknown[]): string {
-  const list = (value: unknown) => (Array.isArray(value) ? value.join(', ') : String(value));
-  return statements
-    .map((s) => s as { Effect?: string; Action?: unknown; Resource?: unknown })
-    .map((s) => `${s.Effect} ${list(s.Action)} on ${list(s.Resource)}`)
-    .join('; ');
-}
 
 /**
  * IAM refuses a malformed policy with MalformedPolicyDocument and a short reason that names

@@ -45,7 +45,7 @@ export async function deploy() {
   const dynamodb = dynamoDbClient();
 
   // Exercise 1: the table's key. An order's events share a partition (HASH: orderId) and sort by
-  // time within it (RANGE: eventKey, "ISO time#message id"): one Query reads a timeline in order.
+  // time within it (RANGE: eventKey, "ISO time#status"): one Query reads a timeline in order.
   const tableKey: KeySchemaElement[] = todo('step 6: the table key: ORDER_ID as the HASH key, then EVENT_KEY as the RANGE key');
   // Exercise 2: the time index's key. Events of one hour (and shard) share a partition
   // (HASH: timeBucket, "2025-06-01T14#2") and sort by time within it (RANGE: eventKey).
@@ -126,7 +126,7 @@ async function keepOrExplain(
     const cli = `npm run aws -- dynamodb delete-table --table-name ${name}`;
     throw new WorkbookError(
       `The table ${name} exists, but ${what}. A table's key schema cannot be changed once it is created.`,
-      `delete the table (it holds ${table.ItemCount ?? 0} item(s), which go with it): \`${cli}\`, then run this step again. ` +
+      `delete the table (every item in it goes with it): \`${cli}\`, then run this step again. ` +
         '(On AWS an index alone can be replaced with UpdateTable: delete it, then create it again.)',
     );
   }

@@ -72,7 +72,8 @@ import { managedPolicyArn, partitionOfArn } from '../../lib/partition.ts';
 import { HANDLER, bundleHandler, oneChangeAtATime, waitUntilFunctionSettled, whenRoleAssumable } from '../../lib/lambda.ts';
 import { names, workbookTagList, workbookTags } from '../../lib/names.ts';
 import { refuseUnlessOurs } from '../../lib/ownership.ts';
-import { cmd, detail, heading, next, ok } from '../../lib/output.ts';
+import { cmd, detail, heading, next, ok, warn } from '../../lib/output.ts';
+import { granted } from '../../lib/policy-text.ts';
 import { runWhenExecuted } from '../../lib/steps.ts';
 import { todo } from '../../lib/todo.ts';
 import { retry } from '../../lib/wait.ts';
@@ -156,7 +157,7 @@ export async function deploy() {
   // PutRolePolicy replaces the policy of that name: running it again is harmless.
   await iam.send(new PutRolePolicyCommand({ RoleName: n.recorderRole, PolicyName: RECORD_POLICY_NAME, PolicyDocument: JSON.stringify(recordPolicy) }));
   await iam.send(new PutRolePolicyCommand({ RoleName: n.recorderRole, PolicyName: FAILURES_POLICY_NAME, PolicyDocument: JSON.stringify(failuresPolicy) }));
-  ok(`${n.recorderRole}: assumable by Lambda; may write logs, dynamodb:PutItem on ${n.orderEventsTable}, sqs:SendMessage to ${n.recorderFailureQueue}`);
+  ok(`${n.recorderRole}: assumable by Lambda; may write logs; ${RECORD_POLICY_NAME}: ${granted(recordPolicy.Statement)}; ${FAILURES_POLICY_NAME}: ${granted(failuresPolicy.Statement)}`);
   detail(roleArn);
 
   // 3. The log group, before the function: with our tag and a retention period.
@@ -398,7 +399,8 @@ async function allowInvoke(lambda: LambdaClient, permission: AddPermissionComman
   // The statement Lambda added to the function's policy, as it answered it.
   const statement = JSON.parse(added ?? '{}') as PolicyStatement;
   const source = statement.Condition?.ArnLike?.['AWS:SourceArn'];
-  ok(`${FunctionName} lets ${statement.Principal?.Service} invoke it, from ${source ? `${lastPart(source)} only` : 'ANY topic of any account (no SourceArn)'}`);
+  if (source) ok(`${FunctionName} lets ${statement.Principal?.Service} invoke it, from ${lastPart(source)} only`);
+  else warn(`${FunctionName} lets ${statement.Principal?.Service} invoke it, from ANY topic of any account (no SourceArn): \`npm run check:step-7\` says why that is too broad`);
 }
 
 /** AddPermission's refusals (AWS's words), and what the blank's field must be. */

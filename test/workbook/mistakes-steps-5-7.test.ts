@@ -220,6 +220,8 @@ describe('step 6: mistakes in the key schemas', () => {
     const fixedTooSoon = await deploySolution(6, 'swapped').catch((err: Error & { hint?: string }) => err);
     expect((fixedTooSoon as Error).message).toContain("A table's key schema cannot be changed once it is created.");
     expect((fixedTooSoon as Error & { hint?: string }).hint).toContain('`npm run aws -- dynamodb delete-table --table-name swapped-order-events`');
+    // No count of what goes with it: DynamoDB's ItemCount lags (hours on AWS), and 0 would read as "harmless".
+    expect((fixedTooSoon as Error & { hint?: string }).hint).toContain('delete the table (every item in it goes with it)');
     await runPrintedAwsCommand(cloud, found);
     expect((await dynamodb.send(new ListTablesCommand({}))).TableNames).not.toContain('swapped-order-events');
     await deploySolution(6, 'swapped');
@@ -248,7 +250,8 @@ describe('step 7: mistakes in the permission, the subscription and the condition
     ]);
     const { output, error } = await runPlanted(step);
     expect(error).toBeUndefined();
-    expect(output).toContain('workbook-recorder lets sns.amazonaws.com invoke it, from ANY topic of any account (no SourceArn)');
+    // A warning, not a ✔: the check calls it a mistake.
+    expect(output).toContain('! workbook-recorder lets sns.amazonaws.com invoke it, from ANY topic of any account (no SourceArn): `npm run check:step-7` says why that is too broad');
     const { passed, stdout } = await checkInProcess(check7);
     expect(passed, stdout).toBe(false);
     const found = blocks(stdout);
@@ -261,6 +264,21 @@ describe('step 7: mistakes in the permission, the subscription and the condition
     expect(stdout).not.toContain('SNS may not invoke');
     expect(stdout).toContain('✔ a probe update published to the topic is recorded, exactly once');
     expect(await deploySolution(7)).toContain('workbook-recorder lets sns.amazonaws.com invoke it, from workbook-order-updates only');
+    await expectCheckPasses(check7);
+  });
+
+  it('PutItem granted on another table: the step prints the grant it made (not the one it should have), and the check names the fix', async () => {
+    const step = plantStep('07-recorder-lambda', [
+      ["Statement: [{ Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: tableArn }]", "Statement: [{ Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: tableArn.replace('workbook-', '') }]"],
+    ]);
+    const { output, error } = await runPlanted(step);
+    expect(error).toBeUndefined();
+    expect(output).toContain('record-order-events: Allow dynamodb:PutItem on arn:aws:dynamodb:us-east-1:000000000000:table/order-events;');
+    expect(output).not.toContain('table/workbook-order-events');
+    const { passed, stdout } = await checkInProcess(check7);
+    expect(passed, stdout).toBe(false);
+    expect(stdout).toContain("the inline policy needs { Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: tableArn }");
+    expect(await deploySolution(7)).toContain('record-order-events: Allow dynamodb:PutItem on arn:aws:dynamodb:us-east-1:000000000000:table/workbook-order-events;');
     await expectCheckPasses(check7);
   });
 
