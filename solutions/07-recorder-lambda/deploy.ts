@@ -140,6 +140,7 @@ export async function deploy() {
     }),
   );
   ok(`${n.recorderFailureQueue}: keeps failed updates ${FAILURE_RETENTION_SECONDS / 86_400} days`);
+  detail(failures.url); // the lesson's QUEUE_URL_OF_workbook-recorder-failures
 
   // 2. The execution role: logs, PutItem on this one table, and SendMessage to the failures queue.
   const iam = iamClient();

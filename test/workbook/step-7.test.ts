@@ -69,6 +69,8 @@ describe('step 7: the recorder function', () => {
     expect(output).toContain(`${FUNCTION}: created (nodejs22.x, 256 MB, 10 s timeout)`);
     expect(output).toContain("workbook-recorder lets sns.amazonaws.com invoke it, from workbook-order-updates only");
     expect(output).toContain("workbook-recorder subscribed to workbook-order-updates (protocol lambda)");
+    // The failures queue's URL, which the lesson's receive-message command asks for.
+    expect(output).toContain(await failuresQueueUrl());
 
     const result = await runScript('check:step-7', cloud.env);
     expect(result.code, result.output).toBe(0);
