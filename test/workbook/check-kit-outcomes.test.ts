@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EXIT_CODE, defineCheck, problem, runCheck, verdictOf } from '../../checks/kit.ts';
+import { EXIT_CODE, blankBefore, defineCheck, problem, runCheck, verdictOf } from '../../checks/kit.ts';
 import { captureOutput } from '../../lib/output.ts';
 
 /** Runs a check definition in this process; its outcome and what it printed. */
@@ -91,5 +91,24 @@ describe('the check kit: a skipped verification never reads as passed', () => {
     expect(verdictOf([])).toBe('incomplete');
     expect(verdictOf([{ label: 'x', outcome: 'deferred', wrong: 'check 5' }])).toBe('incomplete');
     expect(verdictOf([{ label: 'x', outcome: 'warn', wrong: 'note' }])).toBe('pass');
+  });
+});
+
+describe('a fix that says to run a step whose copy still has a blank', () => {
+  const blank = { file: 'steps/01-queue/deploy.ts', line: 67, whatToWrite: 'step 1: the redrive policy' };
+  const blanksOf = (step: number) => (step === 1 ? [blank] : []);
+
+  it('says to fill that blank first, since the step would stop there', () => {
+    expect(blankBefore('create it: `npm run step:1`.', blanksOf)).toBe(
+      'fill in the blank at steps/01-queue/deploy.ts:67 (step 1: the redrive policy): `npm run step:1` stops there until it is.',
+    );
+  });
+
+  it('says nothing when that step has no blank, or the fix runs no step', () => {
+    expect(blankBefore('create it: `npm run step:2`.', blanksOf)).toBeUndefined();
+    expect(blankBefore('empty the queue, then check again.', blanksOf)).toBeUndefined();
+    expect(blankBefore(undefined, blanksOf)).toBeUndefined();
+    // Another command that merely starts alike is not the step.
+    expect(blankBefore('`npm run step:12`', blanksOf)).toBeUndefined();
   });
 });

@@ -141,6 +141,11 @@ describe('npm run status on a copy of the repository, as a learner goes', () => 
     expect(lineOf(result.stdout, 8)).toBe('○ step 8  Orders end to end, traced to the table: waits for step 1, not done yet');
     expect(detailOf(result.stdout, 8)).toBe('blanks: none left · deployed: not checked (an earlier step is missing) · check: fails');
     expect(nextOf(result.stdout)).toMatch(new RegExp(`^fill in the blank at steps/01-queue/deploy\\.ts:${line} \\(step 1: .+\\), then run \`npm run step:1\`\\.$`));
+
+    // The check says "create it: npm run step:1", which would stop at the blank: it says to fill that in first.
+    const check = await runScriptIn(copy, 'check:step-1', fresh.env);
+    expect(check.stdout).toContain(`first: fill in the blank at steps/01-queue/deploy.ts:${line} (step 1: `);
+    expect(check.stdout).toContain('`npm run step:1` stops there until it is.');
   }, 90_000);
 
   it('step 1 filled in and deployed: ✔, and the next thing is step 2\'s blank; a wrong setting then is step 1\'s fix', async () => {
