@@ -2,8 +2,8 @@ import { errorName, hintFor } from '../lib/errors.ts';
 import { ensureTargetAnswers } from '../lib/localCloud.ts';
 import { isMainModule, runMain } from '../lib/main.ts';
 import { bold, cmd, deferred as deferredLine, fail, heading, hint, next, ok, say, skipped, warn } from '../lib/output.ts';
-import { STEPS, stepFolder } from '../lib/steps.ts';
-import { findBlanks, type Blank } from '../lib/todo.ts';
+import { STEPS, learnersBlanks } from '../lib/steps.ts';
+import type { Blank } from '../lib/todo.ts';
 
 /**
  * The check kit: a check is a list of verifications, each printed as it completes — ✔, or ✘
@@ -200,20 +200,17 @@ export class Checker {
  * When a fix says to run a step whose learner's copy still has a blank, that run would stop at the
  * blank: say so, rather than send the learner round by way of the step's own message.
  */
-export function blankBefore(fix: string | undefined, blanksOf: (step: number) => Blank[] = learnersBlanks): string | undefined {
+export function blankBefore(fix: string | undefined, blanksOf: (step: number) => Blank[] = blanksOfStep): string | undefined {
   const step = /`npm run step:(\d+)\b/.exec(fix ?? '')?.[1];
   if (step === undefined) return undefined;
   const [blank] = blanksOf(Number(step));
   return blank && `fill in the blank at ${blank.file}:${blank.line} (${blank.whatToWrite}): \`npm run step:${step}\` stops there until it is.`;
 }
 
-function learnersBlanks(number: number): Blank[] {
+/** A step's folder that is gone has no blank to name: `npm run step:N` says so itself. */
+function blanksOfStep(number: number): Blank[] {
   const step = STEPS.find((s) => s.number === number);
-  try {
-    return step ? findBlanks(stepFolder('steps', step)) : [];
-  } catch {
-    return []; // the folder is gone: `npm run step:N` says so itself
-  }
+  return (step && learnersBlanks(step)) ?? [];
 }
 
 /** Runs a check and prints its lines and a summary. Assumes the target answers. */

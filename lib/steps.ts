@@ -5,7 +5,7 @@ import { WorkbookError } from './errors.ts';
 import { ensureTargetAnswers } from './localCloud.ts';
 import { isMainModule, printBlank, printError, runMain } from './main.ts';
 import { say } from './output.ts';
-import { findBlanks } from './todo.ts';
+import { findBlanks, type Blank } from './todo.ts';
 
 /**
  * The workbook's steps. A new step is a folder in steps/ and solutions/, a line here, a
@@ -78,6 +78,15 @@ export function findStep(number: number): Step {
 }
 
 export const stepFolder = (edition: Edition, step: Step) => join(repoRoot, edition, step.folder);
+
+/** The blanks left in the learner's copy of a step (undefined when its folder is gone). */
+export function learnersBlanks(step: Step): Blank[] | undefined {
+  try {
+    return findBlanks(stepFolder('steps', step));
+  } catch {
+    return undefined;
+  }
+}
 export const rerunCommand = (edition: Edition, step: Step) =>
   `npm run ${edition === 'steps' ? 'step' : 'solution'}:${step.number}`;
 

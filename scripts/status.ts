@@ -16,8 +16,8 @@ import { WorkbookError } from '../lib/errors.ts';
 import { ensureTargetAnswers } from '../lib/localCloud.ts';
 import { isMainModule, runMain } from '../lib/main.ts';
 import { captureOutput, cmd, colors, dim, fail, heading, next, ok, say, skipped } from '../lib/output.ts';
-import { STEPS, stepFolder, type Step } from '../lib/steps.ts';
-import { findBlanks, type Blank } from '../lib/todo.ts';
+import { STEPS, learnersBlanks, type Step } from '../lib/steps.ts';
+import type { Blank } from '../lib/todo.ts';
 
 export interface StatusOptions {
   /** Also run the behaviour verifications (minutes on AWS). */
@@ -130,7 +130,7 @@ export async function status(options: StatusOptions): Promise<number> {
   for (const step of STEPS) {
     const check = await loadCheck(step.number);
     const { result: outcome, error } = await captureOutput(() => runCheck(check, { behaviour: options.deep }));
-    const state: StepStatus = { step, blanks: blanksOf(step), outcome, error };
+    const state: StepStatus = { step, blanks: learnersBlanks(step), outcome, error };
     const waitingFor = statuses.find((earlier) => !isDone(earlier))?.step.number;
     statuses.push(state);
     const { mark, text, detail } = describeStep(state, waitingFor);
@@ -149,15 +149,6 @@ export async function status(options: StatusOptions): Promise<number> {
   }
   next(following.text);
   return 0;
-}
-
-/** The blanks left in the learner's copy of a step (undefined when its folder is gone). */
-function blanksOf(step: Step): Blank[] | undefined {
-  try {
-    return findBlanks(stepFolder('steps', step));
-  } catch {
-    return undefined;
-  }
 }
 
 function dimAfterTitle(text: string, step: { number: number; title: string }): string {
