@@ -1,5 +1,5 @@
 import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { RuntimeFiles } from './build.ts';
 import { runningNode, type NodeFeatures } from './node-binary.ts';
 
@@ -67,10 +67,10 @@ export function permissionFlags(grants: SandboxGrants, node: NodeFeatures = runn
 }
 
 /**
- * Each path as given, its names through every link on the way, and its real path, once each:
- * Node compares the path a call names with the grants, and code may name any of them (a data
- * folder under /tmp on macOS; a node_modules that links to another link, which module resolution
- * reads on its way to the real folder).
+ * Each path as given, every link it leads through, and its real path, once each: Node compares
+ * the path a call names with the grants, and module resolution reads each link of a chain on its
+ * way (a node_modules that links to another link). A link further up a path is not granted here,
+ * as that would open everything below it: the cloud hands workers real paths instead.
  */
 function unique(paths: string[]): string[] {
   return [...new Set(paths.flatMap(namesOf))];
@@ -79,15 +79,17 @@ function unique(paths: string[]): string[] {
 /** A link to a link to a link… ends somewhere; a loop does not (Linux gives up after 40). */
 const MAX_LINK_HOPS = 40;
 
-/** The path, then the same path with its first link replaced by the link's target, and so on. */
 function namesOf(path: string): string[] {
   const names = [path];
   let current = path;
   for (let hop = 0; hop < MAX_LINK_HOPS; hop++) {
-    const next = throughFirstLink(current);
-    if (next === undefined) break;
-    names.push(next);
-    current = next;
+    try {
+      if (!lstatSync(current).isSymbolicLink()) break;
+      current = resolve(dirname(current), readlinkSync(current));
+    } catch {
+      break;
+    }
+    names.push(current);
   }
   try {
     names.push(realpathSync(path));
@@ -95,18 +97,4 @@ function namesOf(path: string): string[] {
     // Not there (yet): the names so far are all there is to grant.
   }
   return names;
-}
-
-function throughFirstLink(path: string): string | undefined {
-  const parts = path.split(sep);
-  for (let i = 2; i <= parts.length; i++) {
-    const prefix = parts.slice(0, i).join(sep);
-    try {
-      if (!lstatSync(prefix).isSymbolicLink()) continue;
-      return join(resolve(dirname(prefix), readlinkSync(prefix)), ...parts.slice(i));
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
 }
